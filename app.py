@@ -1,0 +1,32 @@
+"""Reparam Lab: entry point. Run with `streamlit run app.py`.
+
+Declares the pages (st.navigation ignores the folder's auto-discovery), the page config and the
+shared sidebar. Each page is a thin view over `reparam_core`.
+"""
+
+import streamlit as st
+
+st.set_page_config(
+    page_title="Reparam Lab",
+    page_icon="🎲",
+    layout="wide",
+    menu_items={"About": "Reparam Lab — see and measure the reparameterization trick."},
+)
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/change_of_variables.py", title="Change of variables", icon="🔀"),
+    st.Page("pages/gradient_estimators.py", title="Gradient estimators", icon="📉"),
+    st.Page("pages/live_vae.py", title="Live VAE", icon="🧠"),
+]
+
+page = st.navigation(PAGES)
+
+with st.sidebar:
+    st.caption(
+        "**Reparam Lab** — the reparameterization trick, seen and measured. "
+        "Numbers follow Mohamed et al. 2020, *Monte Carlo Gradient Estimation in Machine "
+        "Learning* (JMLR)."
+    )
+
+page.run()
