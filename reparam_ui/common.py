@@ -1,0 +1,134 @@
+"""Shared Streamlit helpers for the pages: URL-backed settings, error display, charts, downloads.
+
+Pages keep their settings in `st.session_state` (per visitor) under widget keys; `Param` specs
+seed those keys from `st.query_params` on first load and `sync_query` writes them back, so a URL
+restores a view.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+
+@dataclass(frozen=True)
+class Param:
+    """One URL-backed setting: its default, and the range or options a URL value must respect."""
+
+    default: Any
+    lo: float | None = None
+    hi: float | None = None
+    options: Sequence[Any] | None = None
+
+    def parse(self, raw: str) -> Any:
+        """Parse a query-string value; raise ValueError if it is not acceptable."""
+        kind = type(self.default)
+        if kind is bool:
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"expected true/false, got {raw!r}")
+        if kind is int:
+            value: Any = int(float(raw)) if float(raw).is_integer() else None
+            if value is None:
+                raise ValueError(f"expected a whole number, got {raw!r}")
+        elif kind is float:
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError(f"expected a finite number, got {raw!r}")
+        else:
+            value = raw
+        if self.options is not None and value not in self.options:
+            raise ValueError(f"expected one of {list(self.options)}, got {raw!r}")
+        if self.lo is not None and value < self.lo:
+            raise ValueError(f"must be ≥ {self.lo}, got {raw!r}")
+        if self.hi is not None and value > self.hi:
+            raise ValueError(f"must be ≤ {self.hi}, got {raw!r}")
+        return value
+
+
+def init_from_query(params: dict[str, Param]) -> None:
+    """Seed `st.session_state[key]` for each param, from the URL if it holds a valid value.
+
+    Invalid URL values fall back to the default with a visible warning naming the parameter.
+    """
+    for key, spec in params.items():
+        if key in st.session_state:
+            continue
+        raw = st.query_params.get(key)
+        value = spec.default
+        if raw is not None:
+            try:
+                value = spec.parse(raw)
+            except ValueError as exc:
+                st.warning(f"URL parameter `{key}` ignored: {exc}. Using {spec.default!r}.")
+        st.session_state[key] = value
+
+
+def sync_query(params: dict[str, Param]) -> None:
+    """Write the current values of `params` back to the URL so it can be shared."""
+    wanted = {key: _fmt(st.session_state.get(key, spec.default)) for key, spec in params.items()}
+    if {k: st.query_params.get(k) for k in wanted} != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(round(value, 10))
+    return str(value)
+
+
+def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any | None:
+    """Call into reparam_core; a ValueError becomes an `st.error` and None, never a traceback."""
+    try:
+        return fn(*args, **kwargs)
+    except ValueError as exc:
+        st.error(f"Invalid input — {exc}")
+        return None
+
+
+def show_figure(fig: Any, key: str | None = None) -> None:
+    """Render a plotly figure full-width with the Streamlit theme (reads in light and dark)."""
+    st.plotly_chart(fig, width="stretch", theme="streamlit", key=key)
+
+
+def csv_bytes(columns: dict[str, Sequence[Any]]) -> bytes:
+    """Columns of equal length → CSV bytes (header row first)."""
+    names = list(columns)
+    n = len(columns[names[0]]) if names else 0
+    if any(len(columns[c]) != n for c in names):
+        raise ValueError("columns must all have the same length")
+    buf = io.StringIO()
+    buf.write(",".join(names) + "\n")
+    for i in range(n):
+        buf.write(",".join(_cell(columns[c][i]) for c in names) + "\n")
+    return buf.getvalue().encode()
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, float):
+        return repr(v)
+    s = str(v)
+    return '"' + s.replace('"', '""') + '"' if ("," in s or '"' in s) else s
+
+
+def download_csv(label: str, columns: dict[str, Sequence[Any]], file_name: str, key: str) -> None:
+    st.download_button(
+        label, csv_bytes(columns), file_name=file_name, mime="text/csv", key=key, icon="📥"
+    )
+
+
+def download_figure_html(label: str, fig: Any, file_name: str, key: str) -> None:
+    """The figure as a standalone HTML file (plotly.js inlined, animations included)."""
+    html = fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
+    st.download_button(
+        label, html.encode(), file_name=file_name, mime="text/html", key=key, icon="📥"
+    )
