@@ -1,0 +1,118 @@
+"""Test functions f(x; k) for gradient estimation, each with its value and derivative.
+
+The three smooth costs of Mohamed et al. 2020 (Fig. 2) and two non-differentiable ones:
+
+    square  f(x) = (x − k)²          f'(x) = 2(x − k)
+    exp     f(x) = exp(−k x²)         f'(x) = −2k x exp(−k x²)
+    cos     f(x) = cos(k x)           f'(x) = −k sin(k x)
+    step    f(x) = 1[x > k]           f'(x) = 0 everywhere (the jump at k has no derivative;
+                                              autograd returns 0 there and everywhere else)
+    abs     f(x) = |x − k|            f'(x) = sign(x − k)   (0 at x = k, as autograd gives)
+
+All are vectorized over numpy arrays. `get(name, k)` returns an `Fn`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Fn:
+    """A test function: `f(x)` and its derivative `df(x)`, both vectorized over numpy arrays.
+
+    `smooth` is False when f has a jump or a kink, where the pathwise estimator (which uses
+    `df`, i.e. what autograd returns) is biased. `kinks` lists the points where f is not
+    differentiable, so exact integration can split there.
+    """
+
+    name: str
+    k: float
+    f: Callable[[Array], Array]
+    df: Callable[[Array], Array]
+    latex: str
+    smooth: bool = True
+    kinks: tuple[float, ...] = ()
+
+    def __call__(self, x: Array) -> Array:
+        return self.f(x)
+
+
+def _check_k(k: float) -> float:
+    try:
+        k = float(k)
+    except (TypeError, ValueError):
+        raise ValueError(f"k must be a number, got {k!r}") from None
+    if not math.isfinite(k):
+        raise ValueError(f"k must be finite, got {k!r}")
+    return k
+
+
+def square(k: float = 0.0) -> Fn:
+    k = _check_k(k)
+    return Fn("square", k, lambda x: (x - k) ** 2, lambda x: 2.0 * (x - k), rf"(x - {k:g})^2")
+
+
+def exp(k: float = 1.0) -> Fn:
+    k = _check_k(k)
+    return Fn(
+        "exp",
+        k,
+        lambda x: np.exp(-k * x**2),
+        lambda x: -2.0 * k * x * np.exp(-k * x**2),
+        rf"\exp(-{k:g}\,x^2)",
+    )
+
+
+def cos(k: float = 1.0) -> Fn:
+    k = _check_k(k)
+    return Fn("cos", k, lambda x: np.cos(k * x), lambda x: -k * np.sin(k * x), rf"\cos({k:g}\,x)")
+
+
+def step(k: float = 0.0) -> Fn:
+    k = _check_k(k)
+    return Fn(
+        "step",
+        k,
+        lambda x: (np.asarray(x) > k).astype(float),
+        lambda x: np.zeros_like(np.asarray(x, dtype=float)),
+        rf"\mathbb 1[x > {k:g}]",
+        smooth=False,
+        kinks=(k,),
+    )
+
+
+def abs_(k: float = 0.0) -> Fn:
+    k = _check_k(k)
+    return Fn(
+        "abs",
+        k,
+        lambda x: np.abs(x - k),
+        lambda x: np.sign(x - k),
+        rf"\lvert x - {k:g}\rvert",
+        smooth=False,
+        kinks=(k,),
+    )
+
+
+REGISTRY: dict[str, Callable[[float], Fn]] = {
+    "square": square,
+    "exp": exp,
+    "cos": cos,
+    "step": step,
+    "abs": abs_,
+}
+NAMES = tuple(REGISTRY)
+
+
+def get(name: str, k: float) -> Fn:
+    """The test function `name` ∈ NAMES with parameter k; unknown names raise ValueError."""
+    if name not in REGISTRY:
+        raise ValueError(f"function must be one of {list(NAMES)}, got {name!r}")
+    return REGISTRY[name](k)
