@@ -7,12 +7,7 @@ With no Chromium they skip with a message, unless CI=true, where they fail.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,36 +16,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from bench.harness import StreamlitServer, find_chromium, launch_chromium, wait_idle  # noqa: E402
+
 APP = str(ROOT / "app.py")
-READY = "[data-testid=stApp][data-test-script-state=notRunning]"
 PAGES = {
     "home": "",
     "change_of_variables": "change_of_variables",
     "gradient_estimators": "gradient_estimators",
     "live_vae": "live_vae",
 }
-
-
-def find_chromium() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _need_browser() -> str:
@@ -67,46 +41,13 @@ def _need_browser() -> str:
 def app_url():
     """Start `streamlit run app.py` on a free localhost port; yield its base URL."""
     _need_browser()
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless=true",
-        "--server.fileWatcherType=none",
-        "--server.runOnSave=false",
-        "--browser.gatherUsageStats=false",
-        "--server.address=127.0.0.1",
-        f"--server.port={port}",
-    ]
-    log = open(ROOT / "streamlit-test-server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log.close()
-            pytest.fail(
-                "streamlit did not become healthy: "
-                + (ROOT / "streamlit-test-server.log").read_text()[-2000:]
-            )
-        time.sleep(0.3)
-    yield base
-    proc.terminate()
+    server = StreamlitServer("app.py")
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        server.wait_healthy()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +56,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        b = launch_chromium(pw, path)
         yield b
         b.close()
 
@@ -142,15 +83,10 @@ def app_test(page_path: str | None = None, timeout: float = 60):
 
 
 def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Wait the way Streamlit's e2e tests do: script not running and no skeletons."""
-    page.wait_for_selector(READY, timeout=timeout)
-    page.wait_for_function(
-        "() => document.querySelectorAll('[data-testid=stSkeleton]').length === 0",
-        timeout=timeout,
-    )
-    # A rerun may start right after the first idle (e.g. query-param sync): settle once more.
+    """Wait until idle; settle once more, since a rerun may follow the first idle (URL sync)."""
+    wait_idle(page, timeout)
     page.wait_for_timeout(300)
-    page.wait_for_selector(READY, timeout=timeout)
+    wait_idle(page, timeout)
 
 
 def open_page(page, base_url: str, name: str, query: str = "") -> None:

@@ -1,0 +1,110 @@
+"""Start `streamlit run` on a free localhost port and drive Debian's Chromium with Playwright.
+
+Shared by the browser tests (tests/conftest.py) and the benchmarks (bench/run.py, bench/soak.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+READY = "[data-testid=stApp][data-test-script-state=notRunning]"
+NO_SKELETON = "() => document.querySelectorAll('[data-testid=stSkeleton]').length === 0"
+
+
+def find_chromium() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StreamlitServer:
+    """`streamlit run <script>` headless on a free port, with the flags Streamlit's e2e tests use."""
+
+    def __init__(self, script: str = "app.py", log_name: str = "streamlit-test-server.log"):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = ROOT / log_name
+        cmd = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            script,
+            "--server.headless=true",
+            "--server.fileWatcherType=none",
+            "--server.runOnSave=false",
+            "--browser.gatherUsageStats=false",
+            "--server.address=127.0.0.1",
+            f"--server.port={self.port}",
+        ]
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("streamlit did not become healthy:\n" + self.log_tail())
+            time.sleep(0.2)
+
+    def log_tail(self, n: int = 2000) -> str:
+        return self.log_path.read_text()[-n:] if self.log_path.exists() else ""
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process (MB)."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()
+
+
+def launch_chromium(playwright, path: str | None = None):
+    return playwright.chromium.launch(
+        executable_path=path or find_chromium(), headless=True, args=CHROMIUM_FLAGS
+    )
+
+
+def wait_idle(page, timeout: float = 60_000) -> None:
+    """Idle the way Streamlit's e2e tests wait: script not running and no skeletons."""
+    page.wait_for_selector(READY, timeout=timeout)
+    page.wait_for_function(NO_SKELETON, timeout=timeout)
