@@ -1,0 +1,194 @@
+"""Reparam Lab benchmarks: `python bench/run.py` measures everything side by side in one run.
+
+Prints a table and writes bench/results.json with the keys below. Ratios compare our pages with a
+floor page (bench/floor_app.py: one trivial plotly chart) served by the same Streamlit, or the VAE
+in the page with a bare torch loop of the same model and batch — both measured in this run.
+
+    page_load_ratio_max     max over pages of time-to-idle / the floor page's     goal ≤ 1.3
+    rerun_latency_ratio     widget change → chart updated, worst page / floor     goal ≤ 2.0
+    vae_throughput_ratio    VAE steps/s in the page while playing / bare loop     goal ≥ 0.8
+    chart_refresh_hz        chart updates per second in the page while training   goal ≥ 4
+    seconds_to_iwae_target  training seconds until held-out IWAE within 0.15 nats goal ≤ 30
+    rss_mb_5_sessions       server RSS after 5 sessions visited all pages+trained goal ≤ 690
+    fig2_sweep_seconds      exact Fig. 2 variance sweep, uncached                 goal ≤ 0.5
+
+Usage: python bench/run.py [--loads 3] [--only page_load,rerun,...] [--train-seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.harness import StreamlitServer, launch_chromium, wait_idle  # noqa: E402
+
+PAGES = {
+    "home": "",
+    "change_of_variables": "change_of_variables",
+    "gradient_estimators": "gradient_estimators",
+    "live_vae": "live_vae",
+}
+GOALS = {
+    "page_load_ratio_max": ("<=", 1.3),
+    "rerun_latency_ratio": ("<=", 2.0),
+    "vae_throughput_ratio": (">=", 0.8),
+    "chart_refresh_hz": (">=", 4.0),
+    "seconds_to_iwae_target": ("<=", 30.0),
+    "rss_mb_5_sessions": ("<=", 690.0),
+    "fig2_sweep_seconds": ("<=", 0.5),
+}
+CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]
+    .every(c => c.querySelector('.main-svg'))"""
+OBSERVE_CHARTS = """() => {
+    window.__chartMutations = 0;
+    const obs = new MutationObserver(() => { window.__chartMutations += 1; });
+    document.querySelectorAll('[data-testid=stPlotlyChart]').forEach(
+        c => obs.observe(c, {subtree: true, childList: true, attributes: true}));
+    window.__chartObserver = obs;
+}"""
+
+
+def idle_with_charts(page, timeout: float = 60_000) -> None:
+    wait_idle(page, timeout)
+    page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
+
+
+def time_to_idle(browser, url: str) -> float:
+    """Seconds from navigation to idle with every plotly chart drawn, in a fresh context."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    t0 = time.perf_counter()
+    page.goto(url)
+    idle_with_charts(page)
+    elapsed = time.perf_counter() - t0
+    context.close()
+    return elapsed
+
+
+def bench_page_load(browser, app: StreamlitServer, floor: StreamlitServer, loads: int) -> dict:
+    rows = {}
+    for name, path in [("floor", None), *PAGES.items()]:
+        url = floor.url if path is None else f"{app.url}/{path}"
+        time_to_idle(browser, url)  # warm-up: server-side imports and caches
+        rows[name] = statistics.median(time_to_idle(browser, url) for _ in range(loads))
+    ratios = {k: v / rows["floor"] for k, v in rows.items() if k != "floor"}
+    for k, v in rows.items():
+        print(f"  load {k:22s} {v:6.2f} s" + (f"  ratio {ratios[k]:.2f}" if k in ratios else ""))
+    return {"page_load_ratio_max": max(ratios.values()), "page_load_seconds": rows}
+
+
+def nudge_first_widget(page) -> None:
+    """Change the first slider (→ key) or, failing that, the first number input (+ button)."""
+    slider = page.locator("[data-testid=stMain] [data-testid=stSlider] [role=slider]").first
+    if slider.count():
+        slider.focus()
+        page.keyboard.press("ArrowRight")
+        return
+    page.locator("[data-testid=stMain] [data-testid=stNumberInputStepUp]").first.click()
+
+
+def rerun_latency(browser, url: str, action: Callable, repeats: int) -> float:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    idle_with_charts(page)
+    times = []
+    for _ in range(repeats):
+        page.evaluate(OBSERVE_CHARTS)
+        t0 = time.perf_counter()
+        action(page)
+        page.wait_for_function("() => window.__chartMutations > 0", timeout=60_000)
+        idle_with_charts(page)
+        times.append(time.perf_counter() - t0)
+        page.evaluate("() => window.__chartObserver.disconnect()")
+        page.wait_for_timeout(200)
+    context.close()
+    return statistics.median(times)
+
+
+def bench_rerun(browser, app: StreamlitServer, floor: StreamlitServer, repeats: int) -> dict:
+    floor_t = rerun_latency(browser, floor.url, nudge_first_widget, repeats)
+    print(f"  rerun floor                  {floor_t:6.2f} s")
+    worst = {}
+    for name, path in PAGES.items():
+        if name in ("home", "live_vae"):
+            continue  # home has no chart; live_vae's charts tick on their own
+        t = rerun_latency(browser, f"{app.url}/{path}", nudge_first_widget, repeats)
+        worst[name] = t
+        print(f"  rerun {name:22s} {t:6.2f} s  ratio {t / floor_t:.2f}")
+    return {"rerun_latency_ratio": max(worst.values()) / floor_t}
+
+
+def bench_fig2() -> dict:
+    from bench.fig2_sweep import sweep_seconds
+
+    t = sweep_seconds()
+    print(f"  fig2 exact sweep             {t:6.3f} s")
+    return {"fig2_sweep_seconds": t}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--loads", type=int, default=3)
+    ap.add_argument("--only", default="page_load,rerun,vae,rss,fig2")
+    ap.add_argument("--train-seconds", type=float, default=20.0)
+    args = ap.parse_args(argv)
+    only = set(args.only.split(","))
+    results: dict = {}
+
+    if "fig2" in only:
+        results.update(bench_fig2())
+    if only & {"page_load", "rerun", "vae", "rss"}:
+        from playwright.sync_api import sync_playwright
+
+        app = StreamlitServer("app.py", "bench-app.log")
+        floor = StreamlitServer("bench/floor_app.py", "bench-floor.log")
+        try:
+            app.wait_healthy()
+            floor.wait_healthy()
+            with sync_playwright() as pw:
+                browser = launch_chromium(pw)
+                if "page_load" in only:
+                    results.update(bench_page_load(browser, app, floor, args.loads))
+                if "rerun" in only:
+                    results.update(bench_rerun(browser, app, floor, args.loads))
+                if "vae" in only:
+                    from bench.vae_live import bench_vae_in_browser
+
+                    results.update(bench_vae_in_browser(browser, app))
+                if "rss" in only:
+                    from bench.vae_live import bench_rss_sessions
+
+                    results.update(bench_rss_sessions(browser, app, args.train_seconds))
+                browser.close()
+        finally:
+            app.stop()
+            floor.stop()
+
+    print()
+    print(f"{'key':26s} {'value':>10s}   goal")
+    for key, (op, goal) in GOALS.items():
+        if key in results:
+            v = results[key]
+            ok = v <= goal if op == "<=" else v >= goal
+            print(f"{key:26s} {v:10.3f}   {op} {goal:g}  {'ok' if ok else 'MISSED'}")
+    out = {k: float(results[k]) for k in GOALS if k in results}
+    path = ROOT / "bench" / "results.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    old.update(out)
+    path.write_text(json.dumps(old, indent=2) + "\n")
+    print(f"wrote {path}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
