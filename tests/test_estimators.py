@@ -1,0 +1,392 @@
+"""reparam_core.estimators: published variances, closed-form gradients, scipy quadrature, Monte
+Carlo agreement (z-scores from exact moments), torch autograd, and input validation."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import integrate, special
+
+from reparam_core import estimators as E
+from reparam_core import functions as F
+from reparam_core.functions import Fn
+
+SQ2PI = math.sqrt(2 * math.pi)
+pytestmark = pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
+
+
+def phi(z):
+    return np.exp(-0.5 * np.asarray(z) ** 2) / SQ2PI
+
+
+def Phi(z):
+    return 0.5 * (1 + special.erf(np.asarray(z) / math.sqrt(2)))
+
+
+# --------------------------------------------------------------------- published values (Fig. 2)
+
+PUBLISHED = [  # Mohamed et al. 2020, Fig. 2, mu = sigma = 1, single-sample variances
+    ("square", 0.0, "mu", "pathwise", 4.0),
+    ("square", 0.0, "sigma", "pathwise", 12.0),
+    ("square", 0.0, "mu", "score", 30.0),
+    ("square", 0.0, "sigma", "score", 136.0),
+    ("square", 0.0, "mu", "measure_valued", 16 / math.pi - 4),  # = 1.0930 (printed 1.093)
+    ("square", 0.0, "sigma", "measure_valued", 8.0),
+    ("cos", 5.0, "mu", "pathwise", 12.5),
+    ("cos", 5.0, "mu", "score", 0.5),
+]
+
+
+@pytest.mark.parametrize(("name", "k", "wrt", "method", "var"), PUBLISHED)
+def test_published_variances(name, k, wrt, method, var):
+    mean, v = E.exact_stats(F.get(name, k), 1.0, 1.0, wrt, method)
+    # cos(5x) values are printed rounded: the exact ones differ by e^{-50}-sized terms
+    assert v == pytest.approx(var, rel=1e-6)
+
+
+def test_published_mvd_mu_rounds_to_1_093():
+    _, v = E.exact_stats(F.get("square", 0.0), 1.0, 1.0, "mu", "measure_valued")
+    assert round(v, 3) == 1.093
+
+
+# --------------------------------------------------------------------- means vs closed forms
+
+
+def closed_gradient(name, k, mu, sigma):
+    """(∂μ, ∂σ) of E_{N(mu, sigma²)}[f] in closed form."""
+    if name == "square":  # E = (mu-k)² + σ²
+        return 2 * (mu - k), 2 * sigma
+    if name == "exp":  # E = a^{-1/2} exp(-k mu²/a), a = 1 + 2kσ²
+        a = 1 + 2 * k * sigma**2
+        g = a**-0.5 * math.exp(-k * mu**2 / a)
+        return g * (-2 * k * mu / a), g * (-2 * k * sigma / a + 4 * k**2 * mu**2 * sigma / a**2)
+    if name == "cos":  # E = cos(k mu) exp(-k²σ²/2)
+        d = math.exp(-(k**2) * sigma**2 / 2)
+        return -k * math.sin(k * mu) * d, -(k**2) * sigma * math.cos(k * mu) * d
+    z = (mu - k) / sigma
+    if name == "step":  # E = Φ(z)
+        return float(phi(z)) / sigma, -float(phi(z)) * z / sigma
+    if name == "abs":  # E = σ√(2/π) e^{-z²/2} + (mu-k)(2Φ(z) - 1)
+        return 2 * float(Phi(z)) - 1, 2 * float(phi(z))
+    raise AssertionError(name)
+
+
+CASES = [
+    ("square", 0.0, 1.0, 1.0),
+    ("square", 2.5, -0.4, 0.7),
+    ("exp", 10.0, 1.0, 1.0),
+    ("exp", 0.3, -1.2, 2.0),
+    ("cos", 5.0, 1.0, 1.0),
+    ("cos", 12.0, 0.3, 1.5),
+    ("step", 0.3, 1.0, 1.0),
+    ("step", -2.0, 0.5, 0.6),
+    ("abs", 0.3, 1.0, 1.0),
+    ("abs", 4.0, 0.0, 2.0),
+]
+
+
+@pytest.mark.parametrize(("name", "k", "mu", "sigma"), CASES)
+def test_means_equal_closed_form_gradients(name, k, mu, sigma):
+    stats = E.exact_all(F.get(name, k), mu, sigma)
+    for i, wrt in enumerate(E.WRT):
+        truth = closed_gradient(name, k, mu, sigma)[i]
+        scale = abs(truth) + 1e-12
+        assert stats["true", wrt] == pytest.approx(truth, rel=1e-8, abs=1e-10 * scale + 1e-13)
+        for method in E.METHODS:
+            mean = stats[wrt, method][0]
+            if name == "step" and method == "pathwise":
+                assert mean == 0.0  # autograd's f' = 0: silently biased
+            else:
+                assert mean == pytest.approx(truth, rel=1e-8, abs=1e-12), (wrt, method)
+
+
+def test_pathwise_bias_on_the_step_is_the_whole_gradient():
+    f = F.get("step", 0.0)
+    true = E.true_gradient(f, 1.0, 1.0, "mu")
+    assert true == pytest.approx(float(phi(1.0)), rel=1e-10)
+    assert E.exact_stats(f, 1.0, 1.0, "mu", "pathwise") == (0.0, 0.0)
+
+
+# --------------------------------------------------------------------- scipy reference moments
+
+
+def ref_moment(f, mu, sigma, wrt, method, power, centre=0.0):
+    """E[(ĝ − centre)^power] by scipy.integrate.quad, written independently of the module."""
+    kinks = [(kk - mu) / sigma for kk in f.kinks]
+    opts = {"limit": 800, "epsabs": 0.0, "epsrel": 1e-11}  # roundoff warnings are expected
+
+    def quad(h, lo, hi, pts):
+        pts = sorted(p for p in pts if lo < p < hi)
+        return integrate.quad(h, lo, hi, points=pts or None, **opts)[0]
+
+    def x(e):
+        return mu + sigma * e
+
+    def s(e):
+        return e / sigma if wrt == "mu" else (e * e - 1) / sigma
+
+    if method in ("pathwise", "score", "score_baseline"):
+        b = 0.0
+        if method == "score_baseline":
+            num = quad(lambda e: f.f(x(e)) * s(e) ** 2 * phi(e), -14, 14, kinks)
+            b = num / quad(lambda e: s(e) ** 2 * phi(e), -14, 14, [])
+
+        def g(e):
+            if method == "pathwise":
+                return f.df(x(e)) * (1.0 if wrt == "mu" else e)
+            return (f.f(x(e)) - b) * s(e)
+
+        return quad(lambda e: (g(e) - centre) ** power * phi(e), -14, 14, kinks)
+    if wrt == "mu":  # W ~ Weibull(√2, 2): density w e^{-w²/2}, w > 0
+
+        def g(w):
+            return (f.f(x(w)) - f.f(x(-w))) / (sigma * SQ2PI)
+
+        pts = [abs(p) for p in kinks]
+        return quad(lambda w: (g(w) - centre) ** power * w * math.exp(-w * w / 2), 0, 14, pts)
+
+    # sigma: (M, U) with density m² φ(m) on ℝ × [0, 1]; nested quad split at kinks
+    def inner(m):
+        pts = [p / m for p in kinks if m != 0]
+
+        def h(u):
+            return ((f.f(x(m)) - f.f(x(u * m))) / sigma - centre) ** power
+
+        return quad(h, 0.0, 1.0, pts)
+
+    return quad(lambda m: inner(m) * m * m * float(phi(m)), -12, 12, [0.0, *kinks])
+
+
+QUAD_CASES = [
+    ("exp", 10.0, 1.0, 1.0),
+    ("cos", 5.0, 1.0, 1.0),
+    ("cos", 12.0, 0.3, 1.5),
+    ("step", 0.3, 1.0, 1.0),
+    ("abs", 0.3, 1.0, 1.0),
+    ("square", 2.5, -0.4, 0.7),
+]
+
+
+@pytest.mark.parametrize(("name", "k", "mu", "sigma"), QUAD_CASES)
+@pytest.mark.parametrize("wrt", E.WRT)
+@pytest.mark.parametrize("method", E.METHODS)
+def test_exact_stats_match_scipy_quad(name, k, mu, sigma, wrt, method):
+    f = F.get(name, k)
+    mean, var = E.exact_stats(f, mu, sigma, wrt, method)
+    ref_mean = ref_moment(f, mu, sigma, wrt, method, 1)
+    ref_var = ref_moment(f, mu, sigma, wrt, method, 2, centre=ref_mean)
+    rms = math.sqrt(ref_var + ref_mean**2)
+    assert mean == pytest.approx(ref_mean, rel=1e-6, abs=1e-9 * rms)
+    assert var == pytest.approx(ref_var, rel=1e-6, abs=1e-12 * rms**2)
+
+
+def test_exact_sweep_equals_pointwise_exact_stats():
+    ks = np.array([-2.0, 0.0, 0.7, 3.0])
+    sweep = E.exact_sweep("abs", ks, mu=0.5, sigma=1.3)
+    for i, k in enumerate(ks):
+        single = E.exact_all(F.get("abs", k), 0.5, 1.3)
+        for key, value in single.items():
+            got = sweep[key] if key[0] == "true" else sweep[key]
+            if key[0] == "true":
+                assert got[i] == pytest.approx(value, rel=1e-9, abs=1e-12)
+            else:
+                assert got[0][i] == pytest.approx(value[0], rel=1e-9, abs=1e-12)
+                assert got[1][i] == pytest.approx(value[1], rel=1e-9, abs=1e-12)
+
+
+def test_fig2_sweep_shapes_and_score_explodes_far_from_mu():
+    ks = np.linspace(-3, 3, 100)
+    sweep = E.exact_sweep("square", ks)
+    path_mu = sweep["mu", "pathwise"][1]
+    np.testing.assert_allclose(path_mu, 4.0, rtol=1e-9)  # 4σ², independent of k
+    score_mu = sweep["mu", "score"][1]
+    # score variance for (x−k)², θ = μ, μ = σ = 1: E[(x−k)⁴ ε²] − 4(1−k)²
+    m = 1 - ks
+    closed = (m**4 + 18 * m**2 + 15) - 4 * m**2  # E[(m+ε)⁴ε²] = m⁴ + 6m²·3 + 15
+    np.testing.assert_allclose(score_mu, closed, rtol=1e-9)
+
+
+# --------------------------------------------------------------------- Monte Carlo vs exact
+
+MC_CASES = [
+    ("square", 0.0, 1.0, 1.0),
+    ("cos", 2.0, 0.5, 1.0),
+    ("exp", 3.0, 1.0, 0.8),
+    ("step", 0.5, 1.0, 1.0),
+    ("abs", 0.5, 1.0, 1.0),
+]
+N_MC = 200_000
+Z_MAX = 5.0
+
+
+@pytest.mark.parametrize(("name", "k", "mu", "sigma"), MC_CASES)
+@pytest.mark.parametrize("wrt", E.WRT)
+@pytest.mark.parametrize("method", E.METHODS)
+def test_samples_agree_with_exact_stats(name, k, mu, sigma, wrt, method):
+    """z-scores from the exact variance (mean) and the exact 4th central moment (variance).
+
+    For score_baseline the leave-one-out baseline adds O(1/n) variance over the exact-b* value,
+    ≈ 1e−5 relative here, far below the ≈ 1e−2 standard error of the sample variance.
+    """
+    f = F.get(name, k)
+    mean, var = E.exact_stats(f, mu, sigma, wrt, method)
+    g = E.gradient_samples(f, mu, sigma, wrt, method, N_MC, seed=20240611)
+    assert g.shape == (N_MC,)
+    if var == 0.0:  # the step's pathwise estimate is identically 0
+        assert np.all(g == 0.0)
+        return
+    z_mean = (g.mean() - mean) / math.sqrt(var / N_MC)
+    assert abs(z_mean) < Z_MAX, z_mean
+    mu4 = ref_moment(f, mu, sigma, wrt, method, 4, centre=mean)
+    se_var = math.sqrt((mu4 - var**2) / N_MC)
+    z_var = (g.var(ddof=1) - var) / se_var
+    assert abs(z_var) < Z_MAX, (z_var, g.var(ddof=1), var)
+
+
+def test_variance_check_has_power():
+    """A 3 % error in the variance of a bounded case is caught by the same z bound."""
+    f = F.get("cos", 2.0)
+    _, var = E.exact_stats(f, 0.5, 1.0, "mu", "pathwise")
+    g = E.gradient_samples(f, 0.5, 1.0, "mu", "pathwise", N_MC, seed=20240611)
+    mu4 = ref_moment(f, 0.5, 1.0, "mu", "pathwise", 4, centre=g.mean())
+    assert abs(g.var(ddof=1) - 1.03 * var) / math.sqrt((mu4 - var**2) / N_MC) > Z_MAX
+
+
+def test_seed_reproduces_and_n_one_works():
+    f = F.get("cos", 3.0)
+    for method in E.METHODS:
+        a = E.gradient_samples(f, 0.2, 1.1, "sigma", method, 50, seed=7)
+        b = E.gradient_samples(f, 0.2, 1.1, "sigma", method, 50, seed=7)
+        np.testing.assert_array_equal(a, b)
+        assert E.gradient_samples(f, 0.2, 1.1, "mu", method, 1, seed=7).shape == (1,)
+    one = E.gradient_samples(f, 0.2, 1.1, "mu", "score_baseline", 1, seed=7)
+    np.testing.assert_array_equal(one, E.gradient_samples(f, 0.2, 1.1, "mu", "score", 1, seed=7))
+
+
+def test_score_and_pathwise_use_draw_eps():
+    f = F.get("square", 0.0)
+    eps = E.draw_eps(1000, 3)
+    np.testing.assert_allclose(
+        E.gradient_samples(f, 0.5, 2.0, "mu", "score", 1000, 3), (0.5 + 2 * eps) ** 2 * eps / 2
+    )
+
+
+# --------------------------------------------------------------------- torch autograd
+
+
+def torch_f(name, k):
+    def square(x):
+        return (x - k) ** 2
+
+    def exp(x):
+        return (-k * x**2).exp()
+
+    def cos(x):
+        return (k * x).cos()
+
+    def step(x):  # 1[x > k]; autograd: d sign = 0
+        return (x - k).sign().clamp(min=0)
+
+    def abs_(x):
+        return (x - k).abs()
+
+    return {"square": square, "exp": exp, "cos": cos, "step": step, "abs": abs_}[name]
+
+
+@pytest.mark.parametrize(("name", "k", "mu", "sigma"), CASES)
+def test_pathwise_equals_torch_autograd_through_rsample(name, k, mu, sigma, monkeypatch):
+    torch = pytest.importorskip("torch")
+    import torch.distributions.normal as normal_mod
+
+    n, seed = 500, 11
+    eps = torch.from_numpy(E.draw_eps(n, seed))
+    monkeypatch.setattr(normal_mod, "_standard_normal", lambda shape, dtype, device: eps.clone())
+    mu_t = torch.full((n,), mu, dtype=torch.float64, requires_grad=True)
+    sigma_t = torch.full((n,), sigma, dtype=torch.float64, requires_grad=True)
+    x = torch.distributions.Normal(mu_t, sigma_t).rsample()
+    np.testing.assert_allclose(x.detach().numpy(), mu + sigma * eps.numpy(), rtol=0, atol=0)
+    torch_f(name, k)(x).sum().backward()
+    f = F.get(name, k)
+    for wrt, grad in (("mu", mu_t.grad), ("sigma", sigma_t.grad)):
+        ours = E.gradient_samples(f, mu, sigma, wrt, "pathwise", n, seed)
+        np.testing.assert_allclose(ours, grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+# --------------------------------------------------------------------- validation
+
+VALID = {"f": F.get("cos", 1.0), "mu": 0.0, "sigma": 1.0, "wrt": "mu", "method": "score", "n": 10}
+VALID_SAMPLES = {**VALID, "seed": 0}
+
+BAD = {
+    "f": st.one_of(st.none(), st.integers(), st.text(max_size=5), st.just(np.cos), st.just("cos")),
+    "mu": st.one_of(
+        st.sampled_from([math.nan, math.inf, -math.inf, "1", None, True, [1.0]]),
+        st.text(max_size=3),
+    ),
+    "sigma": st.one_of(
+        st.floats(max_value=0.0, allow_nan=False),
+        st.sampled_from([math.nan, math.inf, "1", None, False]),
+        st.integers(max_value=0),
+    ),
+    "wrt": st.text(max_size=8).filter(lambda s: s not in E.WRT),
+    "method": st.one_of(
+        st.text(max_size=15).filter(lambda s: s not in E.METHODS), st.none(), st.integers()
+    ),
+    "n": st.one_of(
+        st.integers(max_value=0),
+        st.integers(min_value=E.N_MAX + 1),
+        st.floats().filter(lambda v: not (math.isfinite(v) and v.is_integer())),
+        st.sampled_from([None, "10", True, 2.5]),
+    ),
+    "seed": st.one_of(st.integers(max_value=-1), st.sampled_from([0.5, math.nan, "1", None, True])),
+}
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_invalid_gradient_samples_arguments_name_the_parameter(data):
+    name = data.draw(st.sampled_from(sorted(VALID_SAMPLES)))
+    kwargs = {**VALID_SAMPLES, name: data.draw(BAD[name])}
+    with pytest.raises(ValueError) as info:
+        E.gradient_samples(**kwargs)
+    assert re.match(rf"{name}\b", str(info.value)), str(info.value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_invalid_exact_stats_arguments_name_the_parameter(data):
+    name = data.draw(st.sampled_from(["f", "mu", "sigma", "wrt", "method"]))
+    kwargs = {key: VALID[key] for key in ("f", "mu", "sigma", "wrt", "method")}
+    kwargs[name] = data.draw(BAD[name])
+    with pytest.raises(ValueError) as info:
+        E.exact_stats(**kwargs)
+    assert re.match(rf"{name}\b", str(info.value)), str(info.value)
+
+
+def test_specific_messages():
+    f = VALID["f"]
+    with pytest.raises(ValueError, match=r"^sigma must be > 0, got -1$"):
+        E.exact_stats(f, 0.0, -1, "mu", "score")
+    with pytest.raises(ValueError, match=r"^n must be between 1 and 1000000, got 1000001$"):
+        E.gradient_samples(f, 0.0, 1.0, "mu", "score", E.N_MAX + 1, 0)
+    assert E.N_MAX >= 10**6
+
+
+def test_non_finite_and_too_fast_growing_f_are_refused():
+    nan_f = Fn("custom", 0.0, lambda x: np.log(x), lambda x: 1 / x, "log x")
+    with pytest.raises(ValueError, match=r"^f: f\(x\) is not finite"):
+        E.exact_stats(nan_f, 0.0, 1.0, "mu", "score")
+    with pytest.raises(ValueError, match=r"^f: "):
+        E.gradient_samples(nan_f, 0.0, 1.0, "mu", "score", 100, 0)
+    huge = Fn("custom", 0.0, lambda x: np.exp(x**2 / 3), lambda x: np.exp(x**2 / 3), "e^{x²/3}")
+    with pytest.raises(ValueError, match=r"^f: .*grows too fast"):
+        E.exact_stats(huge, 0.0, 1.0, "mu", "score")
+    with pytest.raises(ValueError, match=r"^ks "):
+        E.exact_sweep("cos", [], 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"^function must be one of"):
+        E.exact_sweep("nope", [1.0])
