@@ -132,3 +132,12 @@ def download_figure_html(label: str, fig: Any, file_name: str, key: str) -> None
     st.download_button(
         label, html.encode(), file_name=file_name, mime="text/html", key=key, icon="📥"
     )
+
+
+def sync_query_keys(params: dict[str, Param]) -> None:
+    """Like `sync_query`, but only sets these keys and leaves every other URL parameter alone
+    (`sync_query` rewrites the whole query string), so two views can share one page's URL."""
+    for key, spec in params.items():
+        value = _fmt(st.session_state.get(key, spec.default))
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
