@@ -392,3 +392,46 @@ def exact_sweep(name: str, ks, mu: float = 1.0, sigma: float = 1.0) -> dict:
     for wrt in WRT:
         out["true", wrt] = res["true"][wrt]
     return out
+
+
+# ---------------------------------------------------------------------------- Monte Carlo summaries
+
+
+def running_mean(g, points: int = 400) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Running mean ḡ_i = (1/i) Σ_{j≤i} ĝ_j and its standard error s_i/√i at ≈`points` counts i.
+
+    s_i is the sample standard deviation of the first i estimates (ddof = 1; nan at i = 1).
+    The counts are log-spaced from 1 to n (all of them if n ≤ points). Returns (i, ḡ_i, SE_i).
+    """
+    g = np.asarray(g, dtype=float).ravel()
+    if g.size == 0:
+        raise ValueError("g must hold at least one sample")
+    points = _check_int("points", points, 2, None)
+    n = g.size
+    i = np.unique(np.geomspace(1, n, min(points, n)).round().astype(int))
+    centred = g - g[0]  # shift for a stable running variance
+    s1 = np.cumsum(centred)[i - 1]
+    s2 = np.cumsum(centred**2)[i - 1]
+    mean = g[0] + s1 / i
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.where(i > 1, (s2 - s1**2 / i) / (i - 1), np.nan)
+    return i, mean, np.sqrt(np.maximum(var, 0.0) / i)
+
+
+def batch_mean_variance(g, min_batches: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Var[mean of m estimates] from disjoint batches, for m = 1, 2, 4, … ≤ n / min_batches.
+
+    For i.i.d. estimates it is Var[ĝ]/m (slope −1 on log–log axes). Returns (m, variances).
+    """
+    g = np.asarray(g, dtype=float).ravel()
+    min_batches = _check_int("min_batches", min_batches, 2, None)
+    sizes = []
+    out = []
+    m = 1
+    while g.size // m >= min_batches:
+        b = g.size // m
+        means = g[: b * m].reshape(b, m).mean(axis=1)
+        sizes.append(m)
+        out.append(means.var(ddof=1))
+        m *= 2
+    return np.array(sizes, dtype=int), np.array(out)

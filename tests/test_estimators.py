@@ -390,3 +390,26 @@ def test_non_finite_and_too_fast_growing_f_are_refused():
         E.exact_sweep("cos", [], 1.0, 1.0)
     with pytest.raises(ValueError, match=r"^function must be one of"):
         E.exact_sweep("nope", [1.0])
+
+
+# --------------------------------------------------------------------- Monte Carlo summaries
+
+
+def test_running_mean_and_standard_error_match_direct_formulas():
+    g = np.random.default_rng(1).standard_exponential(5000) * 3 + 100
+    i, mean, se = E.running_mean(g, points=40)
+    assert i[0] == 1 and i[-1] == g.size and np.all(np.diff(i) > 0)
+    for j, m, s in zip(i, mean, se, strict=True):
+        assert m == pytest.approx(g[:j].mean(), rel=1e-12)
+        if j > 1:
+            assert s == pytest.approx(g[:j].std(ddof=1) / math.sqrt(j), rel=1e-9)
+    assert math.isnan(se[0])
+
+
+def test_batch_mean_variance_matches_reshaped_means():
+    g = np.random.default_rng(2).normal(size=1000)
+    sizes, var = E.batch_mean_variance(g, min_batches=10)
+    assert list(sizes) == [1, 2, 4, 8, 16, 32, 64]
+    for m, v in zip(sizes, var, strict=True):
+        b = 1000 // m
+        assert v == pytest.approx(g[: b * m].reshape(b, m).mean(1).var(ddof=1), rel=1e-12)

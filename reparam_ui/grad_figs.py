@@ -1,0 +1,365 @@
+"""Figures and the summary table of the Gradient estimators view (plotly; no Streamlit here).
+
+Every builder is a plain function of numpy arrays returning a plotly Figure, so it can be tested
+without Streamlit. Colours are fixed per estimator so the figures read together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from reparam_core.estimators import COST, LABELS, METHODS, batch_mean_variance, running_mean
+
+COLORS = {
+    "pathwise": "#1f77b4",
+    "score": "#d62728",
+    "score_baseline": "#ff7f0e",
+    "measure_valued": "#2ca02c",
+}
+THETA = {"mu": "μ", "sigma": "σ"}
+TRUTH = "#7f7f7f"
+COSTS = {  # the Fig. 2 costs: label, x-axis type
+    "square": ("(x − k)²", "linear"),
+    "exp": ("exp(−k x²)", "log"),
+    "cos": ("cos(k x)", "log"),
+}
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _axis(i: int) -> str:
+    return "" if i == 1 else str(i)
+
+
+def _truth_lines(count: int, value: float, vertical: bool) -> list[dict]:
+    """Dashed lines at the true gradient in subplots 1..count (one layout update, not add_vline)."""
+    line = {"color": TRUTH, "dash": "dash", "width": 1.5}
+    shapes = []
+    for i in range(1, count + 1):
+        a = _axis(i)
+        if vertical:
+            shapes.append(dict(type="line", x0=value, x1=value, y0=0, y1=1, xref=f"x{a}",
+                               yref=f"y{a} domain", line=line))  # fmt: skip
+        else:
+            shapes.append(dict(type="line", y0=value, y1=value, x0=0, x1=1, yref=f"y{a}",
+                               xref=f"x{a} domain", line=line))  # fmt: skip
+    return shapes
+
+
+def _finite_or_nan(y) -> np.ndarray:
+    y = np.array(y, dtype=float)
+    y[~np.isfinite(y)] = np.nan
+    return y
+
+
+def function_figure(x, fx, dfx, density, mu: float, sigma: float, title: str = "") -> go.Figure:
+    """f and f' (left axis) with the sampling density N(x | μ, σ²) (right axis) on a grid x.
+
+    Non-finite values of f or f' are left out (gaps), never plotted.
+    """
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=np.asarray(density),
+            name="density N(x | μ, σ²)",
+            fill="tozeroy",
+            line={"color": _rgba("#9467bd", 0.9), "width": 1},
+            fillcolor=_rgba("#9467bd", 0.18),
+        ),
+        secondary_y=True,
+    )
+    fig.add_trace(
+        go.Scatter(x=x, y=_finite_or_nan(fx), name="f(x)", line={"color": "#17becf", "width": 3}),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=_finite_or_nan(dfx), name="f′(x)", line={"color": "#e377c2", "dash": "dash"}
+        ),
+        secondary_y=False,
+    )
+    fig.add_vline(x=mu, line={"color": TRUTH, "dash": "dot"}, annotation_text="μ")
+    fig.update_xaxes(title_text="x")
+    fig.update_yaxes(title_text="f(x), f′(x)", secondary_y=False)
+    fig.update_yaxes(title_text="density", secondary_y=True, rangemode="tozero", showgrid=False)
+    fig.update_layout(
+        title=title or f"f, f′ and the sampling density N({mu:g}, {sigma:g}²)",
+        height=360,
+        margin={"t": 50, "b": 40},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def histogram_figure(
+    samples: Mapping[str, np.ndarray], truth: float, bins: int = 50, quantile: float = 0.005
+) -> go.Figure:
+    """One histogram of per-sample estimates per estimator, the true gradient as a vertical line.
+
+    The x-range of each panel is the central 1 − 2·`quantile` of its samples (heavy tails clipped,
+    counted in the panel title), widened to include the true gradient.
+    """
+    methods = [m for m in METHODS if m in samples]
+    titles = []
+    bars = []
+    for m in methods:
+        g = np.asarray(samples[m], dtype=float)
+        lo, hi = np.quantile(g, [quantile, 1 - quantile]) if g.size > 1 else (g[0], g[0])
+        lo, hi = min(lo, truth), max(hi, truth)
+        if hi - lo < 1e-12 * max(1.0, abs(hi)):
+            lo, hi = lo - 0.5, hi + 0.5
+        counts, edges = np.histogram(g, bins=bins, range=(lo, hi))
+        outside = int(g.size - counts.sum())
+        titles.append(LABELS[m] + (f" ({outside} outside)" if outside else ""))
+        bars.append((m, counts, edges))
+    fig = make_subplots(rows=1, cols=max(len(methods), 1), subplot_titles=titles)
+    for col, (m, counts, edges) in enumerate(bars, start=1):
+        fig.add_trace(
+            go.Bar(
+                x=0.5 * (edges[:-1] + edges[1:]),
+                y=counts,
+                width=np.diff(edges),
+                marker={"color": _rgba(COLORS[m], 0.75)},
+                name=LABELS[m],
+                showlegend=False,
+            ),
+            row=1,
+            col=col,
+        )
+    fig.update_layout(shapes=_truth_lines(len(bars), truth, vertical=True))
+    fig.update_xaxes(title_text="per-sample estimate ĝ")
+    fig.update_yaxes(title_text="count", col=1)
+    fig.update_layout(
+        title=f"Per-sample estimates (dashed: true gradient {truth:.4g})",
+        height=320,
+        bargap=0,
+        margin={"t": 70, "b": 40},
+    )
+    return fig
+
+
+def running_mean_figure(
+    samples: Mapping[str, np.ndarray], truth: float, points: int = 300, start: int = 10
+) -> go.Figure:
+    """Running mean of each estimator with a ±2 SE band, closing in on the true gradient.
+
+    One panel per estimator (their scales differ by orders of magnitude); x is the sample count on
+    a log axis, from `start` (the SE of a handful of samples is itself too noisy to draw).
+    """
+    methods = [m for m in METHODS if m in samples]
+    fig = make_subplots(
+        rows=2, cols=2, subplot_titles=[LABELS[m] for m in methods], vertical_spacing=0.16
+    )
+    for idx, m in enumerate(methods):
+        row, col = idx // 2 + 1, idx % 2 + 1
+        i, mean, se = running_mean(samples[m], points)
+        keep = i >= min(start, i[-1])
+        i, mean, se = i[keep], mean[keep], se[keep]
+        upper, lower = mean + 2 * se, mean - 2 * se
+        fig.add_trace(
+            go.Scatter(
+                x=np.concatenate([i, i[::-1]]),
+                y=np.concatenate([upper, lower[::-1]]),
+                fill="toself",
+                fillcolor=_rgba(COLORS[m], 0.2),
+                line={"width": 0},
+                hoverinfo="skip",
+                name=f"{LABELS[m]} ±2 SE",
+                showlegend=False,
+            ),
+            row=row,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(x=i, y=mean, line={"color": COLORS[m]}, name=LABELS[m], showlegend=False),
+            row=row,
+            col=col,
+        )
+    fig.update_layout(shapes=_truth_lines(len(methods), truth, vertical=False))
+    fig.update_xaxes(type="log", title_text="samples N")
+    fig.update_yaxes(title_text="running mean")
+    fig.update_layout(
+        title=f"Running mean ± 2 standard errors (dashed: true gradient {truth:.4g})",
+        height=520,
+        margin={"t": 70, "b": 40},
+    )
+    return fig
+
+
+def _positive(v, floor_rel: float = 1e-12) -> np.ndarray:
+    """Values ≤ floor_rel·max (zeros from exact cancellation) become gaps on a log axis."""
+    v = np.array(v, dtype=float)
+    top = np.nanmax(v) if np.any(np.isfinite(v)) else 0.0
+    v[~(v > floor_rel * top)] = np.nan
+    return v
+
+
+def variance_curves_figure(
+    sweeps: Mapping[str, tuple[np.ndarray, Mapping]],
+    mc: Mapping[str, tuple[np.ndarray, Mapping]] | None = None,
+    wrts: Sequence[str] = ("mu", "sigma"),
+) -> go.Figure:
+    """Mohamed et al. 2020 Fig. 2: single-sample variance against k, log y, θ by row, cost by column.
+
+    `sweeps[name] = (ks, {(wrt, method): variances})` for the exact curves;
+    `mc[name] = (ks, {(wrt, method): sample variances})` for Monte Carlo points (optional).
+    """
+    names = [n for n in COSTS if n in sweeps]
+    titles = [f"{COSTS[n][0]}, θ = {THETA[w]}" for w in wrts for n in names]
+    fig = make_subplots(
+        rows=len(wrts), cols=len(names), subplot_titles=titles, vertical_spacing=0.14
+    )
+    for r, wrt in enumerate(wrts, start=1):
+        for c, name in enumerate(names, start=1):
+            ks, var = sweeps[name]
+            for m in METHODS:
+                first = r == 1 and c == 1
+                fig.add_trace(
+                    go.Scatter(
+                        x=ks,
+                        y=_positive(var[wrt, m]),
+                        mode="lines",
+                        line={"color": COLORS[m]},
+                        name=LABELS[m],
+                        legendgroup=m,
+                        showlegend=first,
+                    ),
+                    row=r,
+                    col=c,
+                )
+                if mc and name in mc:
+                    mks, mvar = mc[name]
+                    fig.add_trace(
+                        go.Scatter(
+                            x=mks,
+                            y=_positive(mvar[wrt, m]),
+                            mode="markers",
+                            marker={"color": COLORS[m], "symbol": "circle-open", "size": 8},
+                            name="Monte Carlo",
+                            legendgroup=m,
+                            showlegend=False,
+                        ),
+                        row=r,
+                        col=c,
+                    )
+            fig.update_xaxes(type=COSTS[name][1], title_text="k", row=r, col=c)
+            fig.update_yaxes(type="log", row=r, col=c)
+    fig.update_yaxes(title_text="Var[ĝ] (one sample)", col=1)
+    fig.update_layout(
+        title="Single-sample variance vs k at μ = σ = 1 (lines: exact; circles: Monte Carlo)",
+        height=620,
+        margin={"t": 80, "b": 40},
+        legend={"orientation": "h", "y": -0.12},
+    )
+    return fig
+
+
+def variance_of_mean_figure(
+    exact_var: Mapping[str, float], samples: Mapping[str, np.ndarray], n: int
+) -> go.Figure:
+    """Var[mean of N estimates] against N, log–log: exact Var[ĝ]/N lines (slope −1) and points
+    from disjoint batches of the Monte Carlo run. Zero-variance estimators are left out."""
+    fig = go.Figure()
+    grid = np.geomspace(1, max(n, 2), 50)
+    for m in METHODS:
+        if m not in exact_var:
+            continue
+        v = exact_var[m]
+        if v > 0 and math.isfinite(v):
+            fig.add_trace(
+                go.Scatter(
+                    x=grid,
+                    y=v / grid,
+                    mode="lines",
+                    line={"color": COLORS[m]},
+                    name=LABELS[m],
+                    legendgroup=m,
+                )  # fmt: skip
+            )
+        if m in samples:
+            sizes, bvar = batch_mean_variance(samples[m])
+            if sizes.size:
+                fig.add_trace(
+                    go.Scatter(
+                        x=sizes,
+                        y=_positive(bvar, 0.0),
+                        mode="markers",
+                        marker={"color": COLORS[m], "symbol": "circle-open", "size": 8},
+                        name=f"{LABELS[m]} (batches)",
+                        legendgroup=m,
+                        showlegend=False,
+                    )
+                )
+    fig.update_xaxes(type="log", title_text="samples N")
+    fig.update_yaxes(type="log", title_text="Var[mean of N]")
+    fig.update_layout(
+        title="Variance of the mean falls as 1/N (slope −1); the level is Var[ĝ]",
+        height=380,
+        margin={"t": 50, "b": 40},
+    )
+    return fig
+
+
+def summary_table(
+    exact: Mapping, wrt: str, samples: Mapping[str, np.ndarray], n: int
+) -> dict[str, list]:
+    """Columns of the per-estimator table for θ = `wrt`.
+
+    `exact` is estimators.exact_all(...). Bias = E[ĝ] − true gradient. "Var ÷ best" is the
+    variance ratio to the smallest variance among the unbiased estimators; "work ÷ best" the same
+    for Var·cost (variance per function evaluation). The z column is (MC mean − true)/(exact SE).
+    """
+    truth = exact["true", wrt]
+    rows = []
+    scale = max([abs(truth)] + [math.sqrt(exact[wrt, m][1]) for m in METHODS])
+    for m in METHODS:
+        mean, var = exact[wrt, m]
+        bias = mean - truth
+        if abs(bias) <= 1e-9 * scale:  # below the quadrature's accuracy: unbiased
+            bias = 0.0
+        rows.append((m, mean, var, bias))
+    unbiased = [r for r in rows if r[3] == 0.0]
+    best = min((r[2] for r in unbiased if r[2] > 0), default=math.nan)
+    best_work = min((r[2] * COST[r[0]] for r in unbiased if r[2] > 0), default=math.nan)
+    cols: dict[str, list] = {
+        "estimator": [],
+        "cost / sample": [],
+        "true ∇": [],
+        "E[ĝ]": [],
+        "bias": [],
+        "Var[ĝ]": [],
+        f"SE at N={n}": [],
+        "Var ÷ best": [],
+        "work ÷ best": [],
+        "MC mean": [],
+        "MC variance": [],
+        "z (MC vs true)": [],
+    }
+    for m, mean, var, bias in rows:
+        is_unbiased = any(r[0] == m for r in unbiased)
+        se = math.sqrt(var / n)
+        g = samples.get(m)
+        mc_mean = float(np.mean(g)) if g is not None else math.nan
+        mc_var = float(np.var(g, ddof=1)) if g is not None and len(g) > 1 else math.nan
+        cols["estimator"].append(LABELS[m])
+        cols["cost / sample"].append(COST[m])
+        cols["true ∇"].append(truth)
+        cols["E[ĝ]"].append(mean)
+        cols["bias"].append(bias)
+        cols["Var[ĝ]"].append(var)
+        cols[f"SE at N={n}"].append(se)
+        cols["Var ÷ best"].append(var / best if is_unbiased else math.nan)
+        cols["work ÷ best"].append(var * COST[m] / best_work if is_unbiased else math.nan)
+        cols["MC mean"].append(mc_mean)
+        cols["MC variance"].append(mc_var)
+        cols["z (MC vs true)"].append((mc_mean - truth) / se if se > 0 else math.nan)
+    return cols

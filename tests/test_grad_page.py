@@ -1,0 +1,228 @@
+"""AppTest of the Gradient estimators page: every control, invalid values, URL state, buttons.
+
+Numbers in the table are checked against closed-form gradients (tests/test_estimators.py)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from conftest import APP, app_test
+from test_estimators import closed_gradient
+
+from reparam_core import functions as F
+
+PAGE = "pages/gradient_estimators.py"
+
+
+@pytest.fixture(scope="module")
+def session():
+    """One AppTest session shared by the tests that set every control they depend on."""
+    return app_test(PAGE)
+
+
+def set_up(at, **values):
+    """Set widgets by key (selectbox fn, radio wrt, text expr, number inputs otherwise), then run."""
+    for key, value in values.items():
+        if key == "fn":
+            at.selectbox(key="fn").set_value(value)
+        elif key == "wrt":
+            at.radio(key="wrt").set_value(value)
+        elif key == "expr":
+            at.run()  # a function change above may enable the field first
+            at.text_input(key="expr").set_value(value)
+        else:
+            at.number_input(key=key).set_value(value)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def table(at):
+    assert len(at.dataframe) == 1, [e.value for e in at.error]
+    return at.dataframe[0].value.set_index("estimator")
+
+
+def charts(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def errors(at):
+    return " | ".join(e.value for e in at.error)
+
+
+def test_default_view_shows_everything():
+    at = app_test(PAGE)
+    assert not at.exception
+    assert not at.error
+    t = table(at)
+    assert len(t) == 4
+    assert t["true ∇"].iloc[0] == pytest.approx(2 * (1.0 - 2.0), rel=1e-10)  # (x−2)², θ = μ
+    assert list(t["cost / sample"]) == [1, 1, 1, 2]
+    assert "SE at N=2000" in t.columns
+    specs = charts(at)
+    assert len(specs) == 5  # f/f′/density, histograms, running means, Var(mean) vs N, Fig. 2
+    assert len(at.get("download_button")) == 2
+    assert {b.label for b in at.button} >= {"Try the step", "Try cos(5x)", "Try (x + 3)²"}
+    text = " ".join(m.value for m in at.markdown)
+    assert "silently biased" not in text or "0.2420" in text
+    assert "0.2420" in text  # φ(1), the step's true gradient, computed live
+
+
+@pytest.mark.parametrize("name", F.NAMES)
+@pytest.mark.parametrize("wrt", ["mu", "sigma"])
+def test_function_and_theta_select_update_the_table(session, name, wrt):
+    k, mu, sigma = 0.5, 0.25, 1.5
+    at = set_up(session, fn=name, k=k, mu=mu, sigma=sigma, wrt=wrt, n=1000, seed=3)
+    t = table(at)
+    truth = closed_gradient(name, k, mu, sigma)[0 if wrt == "mu" else 1]
+    assert t["true ∇"].iloc[0] == pytest.approx(truth, rel=1e-8, abs=1e-12)
+    for est, row in t.iterrows():
+        if name == "step" and est.startswith("pathwise"):
+            assert row["E[ĝ]"] == 0.0 and row["bias"] == pytest.approx(-truth, rel=1e-8)
+            assert math.isnan(row["Var ÷ best"])
+        else:
+            assert row["bias"] == 0.0
+            assert row["E[ĝ]"] == pytest.approx(truth, rel=1e-8, abs=1e-12)
+            assert row["SE at N=1000"] == pytest.approx(math.sqrt(row["Var[ĝ]"] / 1000), rel=1e-12)
+            assert abs(row["z (MC vs true)"]) < 5  # Monte Carlo within 5 exact SE
+    assert (t["Var ÷ best"].dropna() >= 1 - 1e-12).all()
+    assert (t["Var ÷ best"] == 1.0).sum() == 1
+
+
+def test_n_and_seed_change_the_monte_carlo_run(session):
+    at = set_up(session, fn="cos", k=2.0, mu=1.0, sigma=1.0, wrt="mu", n=500, seed=1)
+    first = table(at)["MC mean"].copy()
+    assert "SE at N=500" in table(at).columns
+    at = set_up(session, seed=2)
+    assert (table(at)["MC mean"] != first).all()
+    at = set_up(session, seed=1)
+    assert (table(at)["MC mean"] == first).all()
+    at = set_up(session, n=1)
+    assert "SE at N=1" in table(at).columns
+
+
+def test_invalid_sigma_is_an_error_message_and_the_page_recovers(session):
+    at = set_up(session, fn="square", k=0.0, mu=1.0, sigma=0.0, wrt="mu")
+    assert "sigma must be > 0, got 0" in errors(at)
+    assert len(at.dataframe) == 0
+    assert len(charts(at)) == 2  # f plot (no density) and Fig. 2 still render
+    at = set_up(session, sigma=1.0)
+    assert not at.error
+    assert table(at)["Var[ĝ]"].iloc[1] == pytest.approx(30.0, rel=1e-9)  # score, μ: Fig. 2
+
+
+def test_divergent_expectation_is_reported(session):
+    at = set_up(session, fn="exp", k=-20.0, mu=0.0, sigma=1.0)
+    assert "not finite" in errors(at)
+    at = set_up(session, fn="exp", k=-0.3, mu=0.0, sigma=1.0)  # E[f²s²] = ∞ for 2|k|σ² ≥ ½
+    assert "grows too fast" in errors(at)
+
+
+def test_custom_expression_uses_the_parser(session):
+    pytest.importorskip("reparam_core.expr")
+    at = set_up(session, fn="custom", expr="sin(3*x) + x**2", k=1.0, mu=0.5, sigma=0.8, wrt="mu")
+    assert not at.error
+    # d/dμ E[sin(3x) + x²] = 3 cos(3μ) e^{−9σ²/2} + 2μ
+    truth = 3 * math.cos(1.5) * math.exp(-9 * 0.8**2 / 2) + 1.0
+    t = table(at)
+    assert t["true ∇"].iloc[0] == pytest.approx(truth, rel=1e-8)
+    assert t["E[ĝ]"].iloc[0] == pytest.approx(truth, rel=1e-8)  # f′ from torch autograd
+    at = set_up(session, expr="k*x**3", k=2.0, wrt="sigma")  # d/dσ E[k x³] = 6kμσ
+    assert table(at)["true ∇"].iloc[0] == pytest.approx(6 * 2.0 * 0.5 * 0.8, rel=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("source", "fragment"),
+    [
+        ("__import__('os')", "not allowed"),
+        ("x.__class__", "not allowed"),
+        ("log(x)", "not finite"),
+    ],
+)
+def test_bad_custom_expressions_are_messages(session, source, fragment):
+    pytest.importorskip("reparam_core.expr")
+    at = set_up(session, fn="custom", expr=source, k=1.0, mu=0.0, sigma=1.0)
+    assert at.error, source
+    assert fragment in errors(at)
+    assert len(at.dataframe) == 0
+
+
+def test_custom_text_input_is_disabled_for_builtin_functions(session):
+    at = set_up(session, fn="cos")
+    assert at.text_input(key="expr").disabled
+    at = set_up(session, fn="custom", expr="x")
+    assert not at.text_input(key="expr").disabled
+
+
+@pytest.mark.parametrize(
+    ("label", "fn", "k"), [("Try the step", "step", 0.0), ("Try cos(5x)", "cos", 5.0)]
+)
+def test_case_buttons_load_the_set_up(label, fn, k):
+    at = app_test(PAGE)
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception
+    assert at.selectbox(key="fn").value == fn and at.number_input(key="k").value == k
+    t = table(at)
+    if fn == "step":
+        assert t["bias"].iloc[0] == pytest.approx(-0.24197072451914337, rel=1e-9)  # −φ(1)
+    else:
+        assert t["Var[ĝ]"].iloc[0] == pytest.approx(12.5, rel=1e-6)  # Fig. 2, pathwise
+        assert t["Var[ĝ]"].iloc[1] == pytest.approx(0.5, rel=1e-6)  # score
+
+
+def url_app(**query):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_url_state_is_applied():
+    at = url_app(fn="cos", k="3", mu="0.5", sigma="2", wrt="sigma", n="300", seed="9")
+    assert at.selectbox(key="fn").value == "cos"
+    assert at.number_input(key="seed").value == 9
+    truth = closed_gradient("cos", 3.0, 0.5, 2.0)[1]
+    assert table(at)["true ∇"].iloc[0] == pytest.approx(truth, rel=1e-8, abs=1e-14)
+    assert "SE at N=300" in table(at).columns
+
+
+def test_invalid_url_values_warn_and_fall_back():
+    at = url_app(fn="nope", k="abc", sigma="-1", n="2.5", wrt="tau")
+    warnings = " ".join(w.value for w in at.warning)
+    for key in ("fn", "k", "sigma", "n", "wrt"):
+        assert f"`{key}`" in warnings
+    assert table(at)["true ∇"].iloc[0] == pytest.approx(-2.0)  # the defaults
+
+
+def test_controls_are_written_to_the_url(session):
+    at = set_up(session, fn="abs", k=1.5, mu=0.0, sigma=2.0, wrt="mu", n=700, seed=4)
+    assert at.query_params["fn"] == ["abs"] or at.query_params["fn"] == "abs"
+    got = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert got["k"] == "1.5" and got["sigma"] == "2.0" and got["n"] == "700"
+
+
+EXTREMES = [
+    dict(fn="cos", k=20.0, mu=-10.0, sigma=10.0, wrt="sigma", n=100_000, seed=2**31 - 1),
+    dict(fn="exp", k=20.0, mu=10.0, sigma=0.0, wrt="mu", n=1, seed=0),
+    dict(fn="exp", k=20.0, mu=10.0, sigma=10.0, wrt="mu", n=1, seed=0),
+    dict(fn="step", k=20.0, mu=-10.0, sigma=0.25, wrt="sigma", n=2, seed=0),
+    dict(fn="square", k=-20.0, mu=10.0, sigma=10.0, wrt="sigma", n=100_000, seed=5),
+    dict(fn="abs", k=-20.0, mu=10.0, sigma=0.25, wrt="mu", n=3, seed=1),
+]
+
+
+@pytest.mark.parametrize("values", EXTREMES)
+def test_extreme_control_values_never_raise(session, values):
+    at = set_up(session, **values)
+    if values["sigma"] == 0.0:
+        assert "sigma" in errors(at)
+    else:
+        assert not at.error, errors(at)
+        assert len(table(at)) == 4

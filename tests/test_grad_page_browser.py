@@ -1,0 +1,71 @@
+"""Gradient estimators in a real Chromium: changing the function updates the table and the curves;
+extreme and invalid settings (from the URL) show messages, never an exception element."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from conftest import exception_count, open_page, wait_for_app
+from test_estimators import closed_gradient
+
+pytestmark = pytest.mark.browser
+
+TRUE_GRADIENT = re.compile(r"True gradient (-?[0-9.e+-]+)\.")
+CHART_STATE = """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => ({
+    n: g.data.length,
+    y: JSON.stringify(g.data[1] ? g.data[1].y : null),
+    shapes: (g.layout.shapes || []).map(s => [s.x0, s.y0]),
+}))"""
+
+
+def true_gradient_caption(page) -> float:
+    text = page.locator("[data-testid=stCaptionContainer]").filter(has_text="True gradient")
+    return float(TRUE_GRADIENT.search(text.first.inner_text()).group(1))
+
+
+def table_text(page) -> str:
+    cells = page.locator("[data-testid=stDataFrame] [data-testid^=glide-cell]")
+    return " ".join(cells.all_inner_texts())
+
+
+def test_changing_the_function_updates_table_and_curves(app_url, page):
+    open_page(page, app_url, "gradient_estimators")
+    assert exception_count(page) == 0
+    assert true_gradient_caption(page) == pytest.approx(-2.0, abs=1e-6)  # (x − 2)², θ = μ
+    before_table = table_text(page)
+    before = page.evaluate(CHART_STATE)
+    assert len(before) == 5
+
+    page.locator("[data-testid=stSelectbox]").first.click()
+    page.get_by_role("option", name="cos(k x)").click()
+    wait_for_app(page)
+    assert exception_count(page) == 0
+
+    truth = closed_gradient("cos", 2.0, 1.0, 1.0)[0]
+    assert true_gradient_caption(page) == pytest.approx(truth, rel=1e-5)
+    assert table_text(page) != before_table
+    after = page.evaluate(CHART_STATE)
+    assert after[0]["y"] != before[0]["y"]  # f(x) redrawn
+    # histograms and running means mark the new true gradient
+    for chart in (after[1], after[2]):
+        marks = {round(v, 9) for pair in chart["shapes"] for v in pair if v is not None}
+        assert any(math.isclose(v, truth, rel_tol=1e-6) for v in marks), marks
+    assert "fn=cos" in page.url
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "fn=cos&k=20&mu=-10&sigma=10&wrt=sigma&n=100000&seed=2147483647",
+        "fn=step&k=-20&mu=10&sigma=0.01&wrt=mu&n=1&seed=0",
+        "fn=square&sigma=0&k=nan&n=-3&wrt=tau",
+        "fn=custom&expr=__import__('os')",
+    ],
+)
+def test_extreme_and_invalid_settings_never_raise(app_url, page, query):
+    open_page(page, app_url, "gradient_estimators", query=query)
+    assert exception_count(page) == 0
+    assert page.locator("h1").first.inner_text().strip() == "Gradient estimators"
+    assert page.locator("[data-testid=stPlotlyChart]").count() >= 1  # Fig. 2 always renders

@@ -1,0 +1,107 @@
+"""Figure builders and the summary table of the Gradient estimators view, without Streamlit."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from reparam_core import estimators as E
+from reparam_core import functions as F
+from reparam_ui import grad_figs as G
+
+
+@pytest.fixture(scope="module")
+def run():
+    f = F.get("step", 0.0)
+    samples = {m: E.gradient_samples(f, 1.0, 1.0, "mu", m, 3000, 5) for m in E.METHODS}
+    return f, E.exact_all(f, 1.0, 1.0), samples
+
+
+def test_function_figure_leaves_non_finite_values_out():
+    x = np.linspace(-2, 2, 9)
+    with np.errstate(all="ignore"):
+        fx, dfx = np.log(x), 1 / x  # nan for x < 0, ±inf at 0
+    fig = G.function_figure(x, fx, dfx, np.exp(-(x**2) / 2), 0.0, 1.0)
+    names = [t.name for t in fig.data]
+    assert names == ["density N(x | μ, σ²)", "f(x)", "f′(x)"]
+    fy = np.array(fig.data[1].y, dtype=float)
+    assert np.isnan(fy[:5]).all() and np.isfinite(fy[5:]).all()
+    dfy = np.array(fig.data[2].y, dtype=float)
+    assert np.isnan(dfy[4]) and not np.isinf(dfy).any()
+    assert fig.data[0].yaxis == "y2"  # density on its own axis
+
+
+def test_histograms_count_every_sample_and_mark_the_truth(run):
+    f, exact, samples = run
+    truth = exact["true", "mu"]
+    fig = G.histogram_figure(samples, truth, bins=40)
+    assert len(fig.data) == 4
+    for bar, m in zip(fig.data, E.METHODS, strict=True):
+        outside = fig.layout.annotations[E.METHODS.index(m)].text
+        n_out = int(outside.split("(")[1].split()[0]) if "outside" in outside else 0
+        assert sum(bar.y) + n_out == len(samples[m])
+    assert [s.x0 for s in fig.layout.shapes] == [truth] * 4
+    # the step's pathwise estimates are all 0: a degenerate range must still give one bar
+    assert sum(fig.data[0].y) == 3000
+
+
+def test_running_mean_band_is_two_standard_errors(run):
+    _, exact, samples = run
+    fig = G.running_mean_figure(samples, exact["true", "mu"], points=50)
+    band, line = fig.data[2], fig.data[3]  # the score function's panel
+    g = samples["score"]
+    assert line.x[-1] == len(g)
+    assert line.y[-1] == pytest.approx(g.mean(), rel=1e-12)
+    k = len(line.x)
+    upper, lower = band.y[k - 1], band.y[k]  # the band is drawn out along upper, back along lower
+    assert upper - lower == pytest.approx(4 * g.std(ddof=1) / math.sqrt(len(g)), rel=1e-9)
+    assert len(fig.layout.shapes) == 4
+
+
+def test_variance_curves_are_log_scale_with_exact_values():
+    ks = np.linspace(-3, 3, 25)
+    sweep = E.exact_sweep("square", ks)
+    var = {key: v[1] for key, v in sweep.items() if key[0] != "true"}
+    mc = {"square": (ks[::6], {key: v[::6] * 1.01 for key, v in var.items()})}
+    fig = G.variance_curves_figure({"square": (ks, var)}, mc)
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
+    lines = [t for t in fig.data if t.mode == "lines"]
+    markers = [t for t in fig.data if t.mode == "markers"]
+    assert len(lines) == 8 and len(markers) == 8
+    path_mu = lines[0]
+    np.testing.assert_allclose(np.array(path_mu.y, dtype=float), 4.0, rtol=1e-9)
+    # the exact zero of the measure-valued μ variance at k = μ is a gap, not a spike to 1e-32
+    mvd = np.array(lines[3].y, dtype=float)
+    assert np.isnan(mvd[ks == 1.0]).all() if (ks == 1.0).any() else np.isfinite(mvd).all()
+
+
+def test_variance_of_the_mean_has_slope_minus_one(run):
+    _, exact, samples = run
+    var = {m: exact["mu", m][1] for m in E.METHODS}
+    fig = G.variance_of_mean_figure(var, samples, 3000)
+    lines = [t for t in fig.data if t.mode == "lines"]
+    assert len(lines) == 3  # the step's pathwise variance is 0: no line on a log axis
+    for t in lines:
+        x, y = np.array(t.x), np.array(t.y)
+        slope = np.diff(np.log(y)) / np.diff(np.log(x))
+        np.testing.assert_allclose(slope, -1.0, rtol=1e-12)
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+
+
+def test_summary_table_bias_efficiency_and_z(run):
+    _, exact, samples = run
+    t = G.summary_table(exact, "mu", samples, 3000)
+    phi1 = math.exp(-0.5) / math.sqrt(2 * math.pi)
+    assert t["true ∇"][0] == pytest.approx(phi1, rel=1e-10)
+    assert t["bias"][0] == pytest.approx(-phi1, rel=1e-10)  # pathwise on the step
+    assert math.isnan(t["Var ÷ best"][0]) and math.isnan(t["work ÷ best"][0])
+    assert t["bias"][1:] == [0.0, 0.0, 0.0]
+    ratios = t["Var ÷ best"][1:]
+    assert min(ratios) == 1.0 and all(r >= 1.0 for r in ratios)
+    assert t["cost / sample"] == [1, 1, 1, 2]
+    for i, m in enumerate(E.METHODS):
+        assert t["SE at N=3000"][i] == pytest.approx(math.sqrt(exact["mu", m][1] / 3000))
+    assert all(abs(z) < 5 for z in t["z (MC vs true)"][1:])
+    assert abs(t["z (MC vs true)"][0]) > 5 or math.isnan(t["z (MC vs true)"][0])
