@@ -454,3 +454,76 @@ def ks_distance(samples: Array, cdf: Callable[[Array], Array]) -> float:
 
 
 KS_MEAN_SQRT_N = math.sqrt(math.pi / 2.0) * math.log(2.0)  # E[√n D_n] → 0.8687 (Kolmogorov)
+
+
+# ---------------------------------------------------------------------------- animation paths
+
+
+class AffinePath:
+    """A sequence of affine maps p_k(v) = loc[k] + scale[k]·v of starting samples v ~ N(m0, s0²).
+
+    Frame k shows the samples at p_k(v), whose exact law is N(loc[k] + scale[k]·m0,
+    (scale[k]·s0)²) — an affine map of a normal is normal — so every frame has a closed-form
+    density to draw. `stage[k]` names the stage and `t[k]` ∈ [0, 1] is the progress in it.
+    """
+
+    def __init__(self, loc, scale, stage, t, m0: float, s0: float):
+        self.loc = np.asarray(loc, dtype=float)
+        self.scale = np.asarray(scale, dtype=float)
+        self.stage = list(stage)
+        self.t = np.asarray(t, dtype=float)
+        self.m0, self.s0 = m0, s0
+
+    def __len__(self) -> int:
+        return len(self.loc)
+
+    def positions(self, v: Array) -> Array:
+        """Array (frames, len(v)): the samples' position in every frame."""
+        return self.loc[:, None] + self.scale[:, None] * np.asarray(v, dtype=float)[None, :]
+
+    def means(self) -> Array:
+        return self.loc + self.scale * self.m0
+
+    def sds(self) -> Array:
+        return self.scale * self.s0
+
+
+def standardize_path(mu: float, sigma: float, frames_per_stage: int = 15) -> AffinePath:
+    """x ~ N(μ, σ²) → y = (x − μ)/σ ~ N(0, 1) in two stages, starting from the samples x.
+
+    Stage "shift":  x − tμ,              t: 0 → 1   (law N((1 − t)μ, σ²))
+    Stage "scale":  (x − μ)·σ^(−t),      t: 0 → 1   (law N(0, σ^(2(1−t))); geometric in t so the
+                                                    zoom runs at a constant rate)
+    The first frame is x itself, the last is y = (x − μ)/σ. 2·frames_per_stage + 1 frames.
+    """
+    mu, sigma = check_mu(mu), check_sigma(sigma)
+    k = _frames(frames_per_stage)
+    t = np.linspace(0.0, 1.0, k + 1)
+    s = sigma ** (-t[1:])
+    loc = np.concatenate([-t * mu, -mu * s])
+    scale = np.concatenate([np.ones(k + 1), s])
+    stage = ["shift"] * (k + 1) + ["scale"] * k
+    return AffinePath(loc, scale, stage, np.concatenate([t, t[1:]]), mu, sigma)
+
+
+def reparameterize_path(mu: float, sigma: float, frames_per_stage: int = 15) -> AffinePath:
+    """ε ~ N(0, 1) → x = μ + σε ~ N(μ, σ²) in two stages, starting from the samples ε.
+
+    Stage "scale":  σ^t·ε,          t: 0 → 1   (law N(0, σ^(2t)))
+    Stage "shift":  σε + tμ,        t: 0 → 1   (law N(tμ, σ²))
+    """
+    mu, sigma = check_mu(mu), check_sigma(sigma)
+    k = _frames(frames_per_stage)
+    t = np.linspace(0.0, 1.0, k + 1)
+    loc = np.concatenate([np.zeros(k + 1), t[1:] * mu])
+    scale = np.concatenate([sigma**t, np.full(k, sigma)])
+    stage = ["scale"] * (k + 1) + ["shift"] * k
+    return AffinePath(loc, scale, stage, np.concatenate([t, t[1:]]), 0.0, 1.0)
+
+
+def _frames(frames_per_stage: int) -> int:
+    if isinstance(frames_per_stage, bool) or not isinstance(frames_per_stage, int | np.integer):
+        raise ValueError(f"frames_per_stage must be a whole number, got {frames_per_stage!r}")
+    if not 1 <= frames_per_stage <= 100:
+        raise ValueError(f"frames_per_stage must be between 1 and 100, got {frames_per_stage!r}")
+    return int(frames_per_stage)

@@ -141,3 +141,17 @@ def sync_query_keys(params: dict[str, Param]) -> None:
         value = _fmt(st.session_state.get(key, spec.default))
         if st.query_params.get(key) != value:
             st.query_params[key] = value
+
+
+def download_figure_html_deferred(label: str, fig: Any, file_name: str, key: str) -> None:
+    """Like `download_figure_html`, but the ≈5 MB HTML is built only when the button is clicked.
+
+    Clicking does not rerun the page (so a playing animation keeps playing).
+    """
+
+    def build() -> bytes:
+        return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False).encode()
+
+    st.download_button(
+        label, build, file_name=file_name, mime="text/html", key=key, icon="📥", on_click="ignore"
+    )
