@@ -1,0 +1,463 @@
+"""A chunked VAE trainer: keeps its state and advances by a bounded amount of work per call.
+
+    trainer = Trainer(TrainConfig(dataset="moons"))
+    trainer.run(max_steps=500)          # or max_seconds=0.2 — a page calls this once per tick
+    trainer.history.columns()           # bounded: ≤ `HISTORY_ROWS` rows, downsampled by 2 when full
+
+Per step t (Adam on a minibatch of `batch_size` training points):
+
+    loss_t = recon + beta_t · KL,   beta_t = beta · min(1, t / warmup_steps)     (KL warm-up,
+             Bowman et al. 2015) — the reported neg_elbo is recon + KL (beta = 1), an upper bound
+             on −log p(x) in expectation;
+    lr_t   = lr · (f + (1 − f)·½(1 + cos(π · min(1, t / lr_decay_steps))))        (cosine decay
+             to the fraction f = lr_final_fraction, then constant).
+
+Every `eval_every` steps the held-out IWAE bound L_K (K = iwae_k) and Burda et al.'s active units
+are recorded; every `gradstat_every` steps the encoder gradient's variance and SNR over 16 eps
+draws on a fixed minibatch, for all three estimators at the current parameters.
+
+Safety: a non-finite or absurd (> `DIVERGED_LOSS` nats) loss, or non-finite parameters, restores
+the last finite snapshot (model + optimizer), sets `diverged` and stops; no such value enters the
+history. A total training-time cap (`max_seconds` of the config) bounds each trainer.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import torch
+
+from reparam_core import toy_data
+from reparam_core.vae import (
+    ESTIMATORS,
+    VAE,
+    active_units,
+    encoder_grad_stats,
+    estimator_loss,
+    iwae_bound,
+    neg_elbo,
+)
+
+THREADS = 1  # torch threads a page/bench should use: tiny matrices, several visitors share 2 cores
+HISTORY_ROWS = 2000
+EVAL_ROWS = 1000
+GRADSTAT_ROWS = 500
+DIVERGED_LOSS = 1e6
+SNAPSHOT_EVERY = 100
+COLLAPSE_KL = 0.05  # nats: a held-out KL below this means q(z|x) ≈ p(z) for every x
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a run. `validate()` raises ValueError naming the bad field."""
+
+    dataset: str = "moons"
+    n_samples: int = 10_000
+    noise: float | None = None
+    hidden: int = 64
+    depth: int = 2
+    z_dim: int = 2
+    lr: float = 3e-3
+    lr_decay_steps: int = 0
+    lr_final_fraction: float = 0.1
+    batch_size: int = 512
+    beta: float = 1.0
+    warmup_steps: int = 2000
+    estimator: str = "pathwise"
+    seed: int = 0
+    n_heldout: int = 2000
+    eval_every: int = 500
+    iwae_k: int = 64
+    gradstat_every: int = 2000
+    gradstat_batch: int = 128
+    max_seconds: float = 300.0
+
+    def validate(self) -> TrainConfig:
+        if self.dataset not in toy_data.DATASETS:
+            raise ValueError(
+                f"dataset must be one of {list(toy_data.DATASETS)}, got {self.dataset!r}"
+            )
+        _int_in("n_samples", self.n_samples, 10, 1_000_000)
+        if self.noise is not None and not (math.isfinite(self.noise) and 0 <= self.noise <= 2):
+            raise ValueError(f"noise must be between 0 and 2, got {self.noise!r}")
+        _int_in("hidden", self.hidden, 1, 1024)
+        _int_in("depth", self.depth, 1, 4)
+        if self.z_dim not in (1, 2):
+            raise ValueError(f"z_dim (latent dimension) must be 1 or 2, got {self.z_dim!r}")
+        _float_in("lr", self.lr, 1e-6, 10.0)
+        _int_in("lr_decay_steps", self.lr_decay_steps, 0, 10**9)
+        _float_in("lr_final_fraction", self.lr_final_fraction, 0.0, 1.0)
+        _int_in("batch_size", self.batch_size, 1, 8192)
+        _float_in("beta", self.beta, 0.0, 100.0)
+        _int_in("warmup_steps", self.warmup_steps, 0, 10**9)
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"estimator must be one of {list(ESTIMATORS)}, got {self.estimator!r}")
+        _int_in("seed", self.seed, 0, 2**31 - 1)
+        _int_in("n_heldout", self.n_heldout, 2, 100_000)
+        _int_in("eval_every", self.eval_every, 1, 10**9)
+        _int_in("iwae_k", self.iwae_k, 1, 10_000)
+        _int_in("gradstat_every", self.gradstat_every, 0, 10**9)
+        _int_in("gradstat_batch", self.gradstat_batch, 1, 8192)
+        _float_in("max_seconds", self.max_seconds, 0.0, 86_400.0)
+        return self
+
+
+def _int_in(name: str, value, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}")
+
+
+def _float_in(name: str, value, lo: float, hi: float) -> None:
+    try:
+        ok = math.isfinite(float(value)) and lo <= float(value) <= hi
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}, got {value!r}")
+
+
+PRESETS = {
+    # Beats the plain VAE by KL warm-up, a large batch and a cosine learning-rate decay.
+    "default": TrainConfig(),
+    # Learned decoder variance, no warm-up, batch 128, constant lr: the KL term wins early, one
+    # latent unit switches off (partial posterior collapse) and the IWAE stalls near −2.97.
+    "plain VAE": TrainConfig(warmup_steps=0, lr_decay_steps=0, batch_size=128),
+}
+
+
+class History:
+    """Rows of float columns, at most `cap` of them.
+
+    Values added between rows are averaged into one row of `stride` observations (`step` and
+    `seconds` keep the last value); when the table is full, adjacent rows are merged pairwise
+    (averaged; `step` and `seconds` keep the later value) and the stride doubles — a uniform, bounded downsampling of the whole run.
+    """
+
+    def __init__(self, names: tuple[str, ...], cap: int = HISTORY_ROWS, stride: int = 1):
+        if cap < 2:
+            raise ValueError(f"cap must be ≥ 2, got {cap!r}")
+        self.names, self.cap, self.stride = names, cap, stride
+        self.rows: list[list[float]] = []
+        self._sum = [0.0] * len(names)
+        self._count = 0
+        self._keep = [i for i, n in enumerate(names) if n in ("step", "seconds")]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, values: list[float]) -> None:
+        """Accumulate one observation (in `names` order); emit a row every `stride` calls."""
+        s = self._sum
+        for i, v in enumerate(values):
+            s[i] += v
+        self._count += 1
+        if self._count >= self.stride:
+            c = self._count
+            row = [v / c for v in s]
+            for i in self._keep:
+                row[i] = values[i]
+            self._sum = [0.0] * len(self.names)
+            self._count = 0
+            self._append(row)
+
+    def add_row(self, values: list[float]) -> None:
+        """Append one finished row (no averaging with neighbours until the table halves)."""
+        self._append([float(v) for v in values])
+
+    def _append(self, row: list[float]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.cap:
+            self._halve()
+
+    def _halve(self) -> None:
+        keep = set(self._keep)
+        merged = []
+        for a, b in zip(self.rows[0::2], self.rows[1::2], strict=False):
+            merged.append([b[i] if i in keep else 0.5 * (a[i] + b[i]) for i in range(len(a))])
+        if len(self.rows) % 2:
+            merged.append(self.rows[-1])
+        self.rows = merged
+        self.stride *= 2
+
+    def truncate(self, step: float) -> None:
+        """Drop rows after `step` and any partly accumulated row."""
+        i = self.names.index("step")
+        self.rows = [r for r in self.rows if r[i] <= step]
+        self._sum = [0.0] * len(self.names)
+        self._count = 0
+
+    def columns(self) -> dict[str, list[float]]:
+        return {n: [r[i] for r in self.rows] for i, n in enumerate(self.names)}
+
+    def last(self, name: str) -> float | None:
+        return self.rows[-1][self.names.index(name)] if self.rows else None
+
+
+TRAIN_COLUMNS = ("step", "seconds", "neg_elbo", "recon", "kl", "beta", "lr")
+EVAL_COLUMNS = ("step", "seconds", "iwae", "neg_elbo", "kl", "active_units")
+GRAD_COLUMNS = ("step",) + tuple(f"{s}_{e}" for e in ESTIMATORS for s in ("var", "snr"))
+
+
+class Trainer:
+    """A VAE, its optimizer and data, advanced in chunks by `run`; see the module docstring."""
+
+    def __init__(
+        self,
+        config: TrainConfig | None = None,
+        x_train: np.ndarray | None = None,
+        x_test: np.ndarray | None = None,
+    ):
+        self.config = (config or TrainConfig()).validate()
+        c = self.config
+        if x_train is None:
+            x_train = toy_data.sample(c.dataset, c.n_samples, noise=c.noise, seed=2 * c.seed)
+        if x_test is None:
+            x_test = toy_data.sample(c.dataset, c.n_heldout, noise=c.noise, seed=2 * c.seed + 1)
+        self.x_train = torch.as_tensor(np.asarray(x_train, dtype=np.float32))
+        self.x_test = torch.as_tensor(np.asarray(x_test, dtype=np.float32))
+        for name, x in (("x_train", self.x_train), ("x_test", self.x_test)):
+            if x.ndim != 2 or x.shape[1] != 2 or x.shape[0] < 2 or not torch.isfinite(x).all():
+                raise ValueError(
+                    f"{name} must be a finite (n ≥ 2, 2) array, got shape {tuple(x.shape)}"
+                )
+        self.reset()
+
+    # --- state -------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Fresh model, optimizer, RNG and history from the config (same seed → same run)."""
+        c = self.config
+        self.generator = torch.Generator().manual_seed(c.seed)
+        self.model = VAE(z_dim=c.z_dim, hidden=c.hidden, depth=c.depth, generator=self.generator)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=c.lr)
+        self.step = 0
+        self.train_seconds = 0.0
+        self.diverged = False
+        self.message = ""
+        self.history = History(TRAIN_COLUMNS, HISTORY_ROWS, stride=10)
+        self.evals = History(EVAL_COLUMNS, EVAL_ROWS)
+        self.grad_stats = History(GRAD_COLUMNS, GRADSTAT_ROWS)
+        idx = torch.randperm(self.x_train.shape[0], generator=self.generator)
+        self.x_gradstat = self.x_train[idx[: c.gradstat_batch]]
+        self._snapshot = None
+        self._take_snapshot()
+
+    def _take_snapshot(self) -> None:
+        if all(torch.isfinite(p).all() for p in self.model.parameters()):
+            self._snapshot = (
+                self.step,
+                {k: v.clone() for k, v in self.model.state_dict().items()},
+                _clone_nested(self.optimizer.state_dict()),
+            )
+
+    def _restore_snapshot(self, why: str) -> None:
+        bad_step = self.step + 1
+        step, model_state, opt_state = self._snapshot
+        self.model.load_state_dict(model_state)
+        self.optimizer.load_state_dict(_clone_nested(opt_state))
+        self.step = step
+        for table in (self.history, self.evals, self.grad_stats):
+            table.truncate(step)
+        self.diverged = True
+        self.message = (
+            f"Training diverged at step {bad_step} ({why}); the model is back at its last finite "
+            f"state (step {step}). Lower the learning rate (now {self.config.lr:g}) and reset."
+        )
+
+    def clear_divergence(self) -> None:
+        """Allow `run` to continue from the restored state (e.g. after changing nothing)."""
+        self.diverged = False
+        self.message = ""
+
+    @property
+    def time_left(self) -> float:
+        return max(0.0, self.config.max_seconds - self.train_seconds)
+
+    def beta_at(self, step: int) -> float:
+        c = self.config
+        return c.beta * (min(1.0, step / c.warmup_steps) if c.warmup_steps else 1.0)
+
+    def lr_at(self, step: int) -> float:
+        c = self.config
+        if not c.lr_decay_steps:
+            return c.lr
+        f = min(1.0, step / c.lr_decay_steps)
+        return c.lr * (
+            c.lr_final_fraction + (1 - c.lr_final_fraction) * 0.5 * (1 + math.cos(math.pi * f))
+        )
+
+    # --- training ----------------------------------------------------------------------------
+    def run(self, max_steps: int | None = None, max_seconds: float | None = None) -> int:
+        """Advance at most `max_steps` steps and `max_seconds` of wall time; return steps done.
+
+        With neither given, runs until the trainer's total time cap. Returns 0 when diverged
+        or when the cap is already reached.
+        """
+        if max_steps is not None and (isinstance(max_steps, bool) or int(max_steps) < 0):
+            raise ValueError(f"max_steps must be ≥ 0, got {max_steps!r}")
+        if max_seconds is not None and not (max_seconds >= 0):
+            raise ValueError(f"max_seconds must be ≥ 0, got {max_seconds!r}")
+        if self.diverged:
+            return 0
+        budget = self.time_left if max_seconds is None else min(max_seconds, self.time_left)
+        if budget <= 0:
+            self.message = f"Training-time cap reached ({self.config.max_seconds:g} s)."
+            return 0
+        c = self.config
+        model, opt, gen, x = self.model, self.optimizer, self.generator, self.x_train
+        n, done = x.shape[0], 0
+        t0 = time.perf_counter()
+        elapsed = 0.0
+        while (max_steps is None or done < max_steps) and elapsed < budget:
+            t = self.step
+            beta, lr = self.beta_at(t), self.lr_at(t)
+            for group in opt.param_groups:
+                group["lr"] = lr
+            xb = x[torch.randint(0, n, (c.batch_size,), generator=gen)]
+            surrogate, recon, kl = estimator_loss(model, xb, c.estimator, beta, gen)
+            s, r, k = torch.stack([surrogate.detach(), recon, kl]).tolist()
+            if not (math.isfinite(s) and math.isfinite(r + k)) or abs(r + k) > DIVERGED_LOSS:
+                self.train_seconds += time.perf_counter() - t0 - elapsed
+                self._restore_snapshot(
+                    "non-finite loss" if not math.isfinite(r + k + s) else f"loss {r + k:.3g} nats"
+                )
+                return done
+            opt.zero_grad(set_to_none=True)
+            surrogate.backward()
+            opt.step()
+            self.step += 1
+            done += 1
+            elapsed = time.perf_counter() - t0
+            self.history.add([self.step, self.train_seconds + elapsed, r + k, r, k, beta, lr])
+            if self.step % SNAPSHOT_EVERY == 0:
+                if not all(torch.isfinite(p).all() for p in model.parameters()):
+                    self.train_seconds += elapsed
+                    self._restore_snapshot("non-finite parameters")
+                    return done
+                self._take_snapshot()
+            if self.step % c.eval_every == 0:
+                self._evaluate_into_history(elapsed)
+            if c.gradstat_every and self.step % c.gradstat_every == 0:
+                self._grad_stats_into_history()
+            elapsed = time.perf_counter() - t0
+        self.train_seconds += elapsed
+        if not all(torch.isfinite(p).all() for p in model.parameters()):
+            self._restore_snapshot("non-finite parameters")
+        return done
+
+    def _evaluate_into_history(self, elapsed: float) -> None:
+        ev = self.evaluate()
+        self.evals.add_row(
+            [
+                self.step,
+                self.train_seconds + elapsed,
+                ev["iwae"],
+                ev["neg_elbo"],
+                ev["kl"],
+                ev["active_units"],
+            ]
+        )
+
+    def _grad_stats_into_history(self) -> None:
+        row = [float(self.step)]
+        beta = self.beta_at(self.step)
+        for e in ESTIMATORS:
+            st = encoder_grad_stats(self.model, self.x_gradstat, e, beta, 16, self.generator)
+            row += [st["var"], st["snr"]]
+        if all(math.isfinite(v) for v in row):
+            self.grad_stats.add_row(row)
+
+    # --- evaluation --------------------------------------------------------------------------
+    def evaluate(self, x: torch.Tensor | None = None, k: int | None = None) -> dict[str, float]:
+        """Held-out means: IWAE bound L_K, one-sample neg ELBO, KL, and active units."""
+        x = self.x_test if x is None else x
+        k = self.config.iwae_k if k is None else k
+        self.model.train(False)
+        with torch.no_grad():
+            iw = iwae_bound(self.model, x, k, self.generator)
+            loss, _, kl = neg_elbo(
+                self.model,
+                x,
+                1.0,
+                torch.randn((x.shape[0], self.config.z_dim), generator=self.generator),
+            )
+            au = active_units(self.model, x)
+        self.model.train(True)
+        return {
+            "iwae": float(iw.mean()),
+            "neg_elbo": float(loss.mean()),
+            "kl": float(kl.mean()),
+            "active_units": float(au),
+        }
+
+    @property
+    def collapse(self) -> str:
+        """ "" if fine, "partial" if some latent units are inactive, "full" if all are (or KL ≈ 0).
+
+        Judged on the latest held-out evaluation, and only once the KL warm-up is over.
+        """
+        if not len(self.evals) or self.step < self.config.warmup_steps:
+            return ""
+        au, kl = self.evals.last("active_units"), self.evals.last("kl")
+        if au == 0 or kl < COLLAPSE_KL:
+            return "full"
+        if au < self.config.z_dim:
+            return "partial"
+        return ""
+
+    # --- views (numpy out) -------------------------------------------------------------------
+    @torch.no_grad()
+    def encode_means(self, x: np.ndarray) -> np.ndarray:
+        mu, _ = self.model.encode(torch.as_tensor(np.asarray(x, dtype=np.float32)))
+        return mu.numpy()
+
+    @torch.no_grad()
+    def reconstruct(self, x: np.ndarray) -> np.ndarray:
+        """m(z) with z = mu(x) + sigma(x)·eps: one stochastic reconstruction per point."""
+        mu, sigma = self.model.encode(torch.as_tensor(np.asarray(x, dtype=np.float32)))
+        m, _ = self.model.decode(mu + sigma * torch.randn(mu.shape, generator=self.generator))
+        return m.numpy()
+
+    @torch.no_grad()
+    def sample(self, n: int) -> np.ndarray:
+        """x ~ p(x|z), z ~ N(0, I): samples from the model."""
+        z = torch.randn((int(n), self.config.z_dim), generator=self.generator)
+        m, s = self.model.decode(z)
+        return (m + s * torch.randn(m.shape, generator=self.generator)).numpy()
+
+    @torch.no_grad()
+    def density_grid(
+        self, lo: float = -3.0, hi: float = 3.0, n: int = 50, k: int = 32
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(xs, ys, p) with p[i, j] = exp L_K((xs[j], ys[i])), an under-estimate of the density."""
+        xs = np.linspace(lo, hi, n, dtype=np.float32)
+        gx, gy = np.meshgrid(xs, xs)
+        pts = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1))
+        lp = iwae_bound(self.model, pts, k, self.generator).numpy().reshape(n, n)
+        return xs, xs, np.exp(np.clip(lp, -50, 10))
+
+    def state_dict_bytes(self) -> bytes:
+        """torch.save of {"model": state_dict, "config": asdict(config), "step": step}."""
+        buf = io.BytesIO()
+        torch.save(
+            {"model": self.model.state_dict(), "config": asdict(self.config), "step": self.step},
+            buf,
+        )
+        return buf.getvalue()
+
+    def with_config(self, **changes) -> Trainer:
+        """A fresh trainer with some config fields changed (validated)."""
+        return Trainer(replace(self.config, **changes))
+
+
+def _clone_nested(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.clone()
+    if isinstance(obj, dict):
+        return {k: _clone_nested(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clone_nested(v) for v in obj]
+    return obj
