@@ -14,10 +14,14 @@ st.set_page_config(
 )
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/change_of_variables.py", title="Change of variables", icon="🔀"),
-    st.Page("pages/gradient_estimators.py", title="Gradient estimators", icon="📉"),
-    st.Page("pages/live_vae.py", title="Live VAE", icon="🧠"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page(
+        "pages/change_of_variables.py", title="Change of variables", icon=":material/swap_horiz:"
+    ),
+    st.Page(
+        "pages/gradient_estimators.py", title="Gradient estimators", icon=":material/query_stats:"
+    ),
+    st.Page("pages/live_vae.py", title="Live VAE", icon=":material/neurology:"),
 ]
 
 page = st.navigation(PAGES)

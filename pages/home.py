@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-st.title("🎲 Reparam Lab")
+st.title("Reparam Lab")
 st.markdown(
     "See and measure the **reparameterization trick**: the change of variables behind it, the "
     "gradient estimators it competes with, and a VAE that trains live with it — or without it."
@@ -20,9 +20,9 @@ with left:
     st.latex(r"f_Y(y) = f_X\big(g(y)\big)\,\lvert g'(y)\rvert .")
     st.markdown("Here $g'(y) = \\sigma$, so")
     st.latex(
-        r"f_Y(y) = \frac{\sigma}{\sqrt{2\pi\sigma^2}}"
-        r"\exp\!\Big(-\frac{(\mu+\sigma y-\mu)^2}{2\sigma^2}\Big)"
-        r"= \frac{1}{\sqrt{2\pi}}\, e^{-y^2/2} = \mathcal N(y \mid 0, 1)."
+        r"\begin{aligned} f_Y(y) &= \frac{\sigma}{\sqrt{2\pi\sigma^2}}"
+        r"\exp\!\Big(-\frac{(\mu+\sigma y-\mu)^2}{2\sigma^2}\Big) \\"
+        r"&= \frac{1}{\sqrt{2\pi}}\, e^{-y^2/2} = \mathcal N(y \mid 0, 1). \end{aligned}"
     )
     st.markdown(
         "Read backwards: every $\\mathcal N(\\mu,\\sigma^2)$ sample is "
@@ -58,7 +58,7 @@ with right:
     st.page_link(
         "pages/change_of_variables.py",
         label="Change of variables",
-        icon="🔀",
+        icon=":material/swap_horiz:",
         help="Animate N(μ,σ²) → N(0,1) and back; check the density formula on samples.",
     )
     st.caption(
@@ -68,7 +68,7 @@ with right:
     st.page_link(
         "pages/gradient_estimators.py",
         label="Gradient estimators",
-        icon="📉",
+        icon=":material/query_stats:",
         help="Pathwise vs score function vs baseline vs measure-valued.",
     )
     st.caption(
@@ -78,7 +78,7 @@ with right:
     st.page_link(
         "pages/live_vae.py",
         label="Live VAE",
-        icon="🧠",
+        icon=":material/neurology:",
         help="Train a tiny VAE on 2D data in the page.",
     )
     st.caption(

@@ -1,0 +1,56 @@
+"""Screenshots of every view for the README: `python bench/screenshots.py [--out docs/screenshots]`.
+
+Starts `streamlit run app.py`, opens each page in headless Chromium, waits until idle with every
+plotly chart drawn, and saves a PNG (1280×860 viewport, light theme; `--dark` for the dark one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.harness import StreamlitServer, launch_chromium  # noqa: E402
+from bench.run import PAGES, idle_with_charts  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    ap.add_argument("--dark", action="store_true")
+    ap.add_argument("--pages", default=",".join(PAGES))
+    ap.add_argument("--full", action="store_true", help="full-page screenshots")
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    from playwright.sync_api import sync_playwright
+
+    server = StreamlitServer("app.py", "bench-screenshots.log")
+    try:
+        server.wait_healthy()
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            context = browser.new_context(
+                viewport={"width": 1280, "height": 860},
+                color_scheme="dark" if args.dark else "light",
+            )
+            page = context.new_page()
+            for name in args.pages.split(","):
+                page.goto(f"{server.url}/{PAGES[name]}")
+                idle_with_charts(page)
+                page.wait_for_timeout(800)  # let plotly finish its transitions
+                suffix = "-dark" if args.dark else ""
+                path = out / f"{name}{suffix}.png"
+                page.screenshot(path=str(path), full_page=args.full)
+                print(f"wrote {path}")
+            browser.close()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
