@@ -1,0 +1,77 @@
+"""The change-of-variables page in a real Chromium: Play advances the frame slider in the browser,
+URL parameters are applied, invalid and extreme values show messages, never an exception."""
+
+import pytest
+from conftest import exception_count, open_page, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+NAME = "change_of_variables"
+PLOT = "[data-testid=stPlotlyChart] .js-plotly-plot"
+SLIDER_ACTIVE = f"""() => {{
+    const gd = document.querySelector('{PLOT}');
+    return gd && gd._fullLayout && gd._fullLayout.sliders ? gd._fullLayout.sliders[0].active : null;
+}}"""
+RUG_LENGTH = f"() => document.querySelector('{PLOT}')._fullData[2].x.length"
+SCRIPT_STATE = "() => document.querySelector('[data-testid=stApp]').dataset.testScriptState"
+
+
+def wait_for_chart(page, count: int = 1) -> None:
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{PLOT} .main-svg').length >= {count}", timeout=60_000
+    )
+
+
+def test_play_advances_the_frame_slider_without_a_rerun(app_url, page):
+    open_page(page, app_url, NAME)
+    wait_for_chart(page)
+    assert page.evaluate(SLIDER_ACTIVE) == 0
+    page.locator(f"{PLOT} .updatemenu-button").filter(has_text="Play").click()
+    page.wait_for_function(f"() => ({SLIDER_ACTIVE})() >= 3", timeout=30_000)
+    assert page.evaluate(SCRIPT_STATE) == "notRunning"  # playback is in the browser
+    page.wait_for_function(f"() => ({SLIDER_ACTIVE})() === 30", timeout=60_000)  # the last frame
+    assert exception_count(page) == 0
+
+
+def test_url_parameters_are_applied(app_url, page):
+    query = "mode=reparameterize&mu=-1.5&sigma=2&n=100&seed=3&speed=200"
+    open_page(page, app_url, NAME, query=query)
+    wait_for_chart(page)
+    assert page.get_by_role("spinbutton", name="μ (mean)").input_value() == "-1.50"
+    assert page.get_by_role("spinbutton", name="σ (std. dev., > 0)").input_value() == "2.00"
+    assert page.get_by_role("spinbutton", name="Seed").input_value() == "3"
+    assert page.get_by_role("radio", name="ε → x = μ + σε").is_checked()
+    assert page.evaluate(RUG_LENGTH) == 100
+    assert "mu=-1.5" in page.url and "mode=reparameterize" in page.url
+    assert exception_count(page) == 0
+
+
+def test_check_tab_renders_and_is_shareable(app_url, page):
+    open_page(page, app_url, NAME, query="map=sigmoid")
+    page.get_by_role("tab", name="Check and other maps").click()
+    wait_for_app(page)
+    wait_for_chart(page, 2)
+    assert "view=Check" in page.url and "map=sigmoid" in page.url
+    assert exception_count(page) == 0
+
+
+@pytest.mark.parametrize("sigma", ["-1", "0.001"])
+def test_invalid_sigma_in_the_url_shows_a_message(app_url, page, sigma):
+    open_page(page, app_url, NAME, query=f"sigma={sigma}")
+    alert = page.locator("[data-testid=stAlert]").filter(has_text="sigma")
+    assert alert.count() == 1 and alert.first.is_visible()
+    assert exception_count(page) == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "mode=reparameterize&mu=-5&sigma=5&n=400&seed=1000000&speed=20",
+        "mu=5&sigma=0.05&n=20&speed=500&view=Check+and+other+maps&map=exp",
+        "mu=abc&sigma=inf&n=-3&seed=1e99&mode=zzz&view=nope",
+    ],
+)
+def test_extreme_values_raise_no_exception(app_url, page, query):
+    open_page(page, app_url, NAME, query=query)
+    wait_for_chart(page)
+    assert exception_count(page) == 0
