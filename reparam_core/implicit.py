@@ -106,40 +106,57 @@ def log_prob(z: Array, alpha: float) -> Array:
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
 
 
-def _tail_integrals(z: Array, alpha: float) -> tuple[Array, Array, Array]:
-    """For each z: (I₀, I₁, lower) with I₀ = ∫₀^S e^{φ(s)} ds, I₁ = ∫₀^S e^{φ(s)} (±s) ds.
+def _phi(z: Array, alpha: float, s: Array, lower: bool) -> tuple[Array, Array]:
+    """The exponent φ(s) and φ'(s) for one branch (z broadcast against s)."""
+    if lower:  # φ = −αs + z(1 − e^{−s})
+        e = np.exp(-s)
+        return -alpha * s + z * (1.0 - e), -alpha + z * e
+    e = np.exp(np.minimum(s, 700.0))  # φ = αs − z(e^s − 1)
+    return alpha * s - z * (e - 1.0), alpha - z * e
 
-    φ(s) = −αs + z(1 − e^{−s}) for z < α (lower = True), φ(s) = αs − z(e^s − 1) otherwise;
-    φ is concave with φ(0) = 0 and decreasing, and S is where φ(S) = −45 (found by bisection).
-    Integration is two Gauss–Legendre panels of 64 nodes on [0, S/8] and [S/8, S].
-    """
-    lower = z < alpha
 
-    def phi(s: Array) -> Array:
-        lo = -alpha * s + z[..., None] * (-np.expm1(-s))
-        hi = alpha * s - z[..., None] * np.expm1(np.minimum(s, 700.0))
-        return np.where(lower[..., None], lo, hi)
-
-    a = np.zeros_like(z)
-    # φ(s) ≤ −(α − z)s and φ(s) ≤ z − αs (lower); φ(s) ≤ −z(e^s − 1 − s) (upper): bracket below.
-    b = np.where(lower, (z + 45.0) / alpha + 1.0, np.log1p(45.0 / np.maximum(z, 1e-300)) + 50.0)
-    b = np.maximum(b, 1e-12)
-    for _ in range(40):  # S only sets the range: 2⁻⁴⁰ relative is plenty
-        mid = 0.5 * (a + b)
-        above = phi(mid[..., None])[..., 0] > -45.0
-        a, b = np.where(above, mid, a), np.where(above, b, mid)
-    S = b
-    sign = np.where(lower, -1.0, 1.0)
+def _branch(z: Array, alpha: float, lower: bool) -> tuple[Array, Array]:
+    """I₀, I₁ for points z that all lie on one branch."""
+    # Start right of the root of φ(S) = −45 using φ ≤ z − αs (lower) or φ ≤ −z s²/2 and
+    # φ ≤ αs − z(e^s − 1) (upper); Newton on a concave decreasing φ from the right never
+    # crosses the root, so every iterate is a valid (and shrinking) integration range.
+    if lower:
+        S = (z + 45.0) / alpha + 1.0
+    else:
+        S = np.minimum(np.sqrt(90.0 / z), np.log1p((45.0 + 50.0 * alpha) / z) + 50.0)
+        S = np.maximum(S, 1e-12)
+    for _ in range(8):
+        f, df = _phi(z, alpha, S, lower)
+        S = np.where(f < -45.0, S - (f + 45.0) / np.minimum(df, -1e-300), S)
+    sign = -1.0 if lower else 1.0
     I0 = np.zeros_like(z)
     I1 = np.zeros_like(z)
     for lo_frac, hi_frac in ((0.0, 0.125), (0.125, 1.0)):
-        lo_s, hi_s = S * lo_frac, S * hi_frac
-        half = (hi_s - lo_s) / 2
-        s = (lo_s + hi_s)[..., None] / 2 + half[..., None] * _GL_X
-        w = half[..., None] * _GL_W
-        e = np.exp(phi(s))
-        I0 += np.sum(w * e, axis=-1)
-        I1 += np.sum(w * e * sign[..., None] * s, axis=-1)
+        half = S * (hi_frac - lo_frac) / 2
+        s = (S * (lo_frac + hi_frac) / 2)[:, None] + half[:, None] * _GL_X
+        w = half[:, None] * _GL_W
+        e = np.exp(_phi(z[:, None], alpha, s, lower)[0]) * w
+        I0 += np.sum(e, axis=-1)
+        I1 += sign * np.sum(e * s, axis=-1)
+    return I0, I1
+
+
+def _tail_integrals(z: Array, alpha: float) -> tuple[Array, Array, Array]:
+    """For each z: (I₀, I₁, lower) with I₀ = ∫₀^S e^{φ(s)} ds, I₁ = ∫₀^S e^{φ(s)} (∓s) ds.
+
+    φ(s) = −αs + z(1 − e^{−s}) for z < α (lower = True), φ(s) = αs − z(e^s − 1) otherwise;
+    φ is concave with φ(0) = 0 and decreasing, and S is where φ(S) ≈ −45 (Newton from the
+    right). Integration is two Gauss–Legendre panels of 64 nodes on [0, S/8] and [S/8, S],
+    in chunks of points to bound memory.
+    """
+    lower = z < alpha
+    I0 = np.empty_like(z)
+    I1 = np.empty_like(z)
+    for mask, is_lower in ((lower, True), (~lower, False)):
+        idx = np.flatnonzero(mask)
+        for c in range(0, idx.size, 8192):
+            j = idx[c : c + 8192]
+            I0[j], I1[j] = _branch(z[j], alpha, is_lower)
     return I0, I1, lower
 
 
@@ -292,11 +309,14 @@ def exact_gradient(name: str, alpha: float) -> float:
     return float(np.sum(w * fn.f(z) * (np.log(z) - digamma(alpha))))
 
 
-def per_sample(name: str, alpha: float, method: str, z: Array) -> Array:
-    """The single-sample estimate at samples z: f'(z)∂z/∂α (implicit) or f(z)(log z − ψ(α))."""
+def per_sample(name: str, alpha: float, method: str, z: Array, dz: Array | None = None) -> Array:
+    """The single-sample estimate at samples z: f'(z)∂z/∂α (implicit) or f(z)(log z − ψ(α)).
+
+    Pass `dz = dz_dalpha(z, alpha)` to reuse it across several f (it is the costly part).
+    """
     fn, alpha = get(name), _check_alpha(alpha)
     if method == "implicit":
-        return fn.df(z) * dz_dalpha(z, alpha)
+        return fn.df(z) * (dz_dalpha(z, alpha) if dz is None else dz)
     if method == "score":
         return fn.f(z) * (np.log(z) - digamma(alpha))
     raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
@@ -310,12 +330,23 @@ def exact_variance(name: str, alpha: float, method: str) -> float:
     return float(max(np.sum(w * g**2) - mean**2, 0.0))
 
 
-def gradient_samples(name: str, alpha: float, method: str, n: int, seed: int = 0) -> Array:
-    """n single-sample estimates of d/dα E[f(z)], z ~ Gamma(α, 1) drawn by numpy."""
+def samples(
+    alpha: float, n: int, seed: int = 0, with_grad: bool = True
+) -> tuple[Array, Array | None]:
+    """n draws z ~ Gamma(α, 1) by numpy (a rejection sampler) and, if asked, ∂z/∂α at each."""
     alpha, n, seed = _check_alpha(alpha), _check_n(n), _check_seed(seed)
     z = np.random.default_rng(seed).gamma(alpha, size=n)
     z = np.maximum(z, np.finfo(float).tiny)
-    return per_sample(name, alpha, method, z)
+    return z, (dz_dalpha(z, alpha) if with_grad else None)
+
+
+def gradient_samples(name: str, alpha: float, method: str, n: int, seed: int = 0) -> Array:
+    """n single-sample estimates of d/dα E[f(z)], z ~ Gamma(α, 1) drawn by numpy."""
+    get(name)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
+    z, dz = samples(alpha, n, seed, with_grad=method == "implicit")
+    return per_sample(name, alpha, method, z, dz)
 
 
 # ---------------------------------------------------------------------------- rejection sampling

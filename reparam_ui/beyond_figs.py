@@ -103,7 +103,10 @@ def tau_curves_figure(c: TauCurves, tau_mark: float | None = None) -> go.Figure:
             fig.add_vline(
                 x=tau_mark, line={"color": TRUTH, "dash": "dot", "width": 1}, row=1, col=col
             )
-    fig.update_xaxes(type="log", title_text="temperature τ")
+    ticks = [0.05, 0.1, 0.2, 0.5, 1, 2, 5]
+    fig.update_xaxes(
+        type="log", title_text="temperature τ", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks]
+    )
     fig.update_yaxes(title_text="∂E[f]/∂θ", row=1, col=1)
     fig.update_yaxes(type="log", title_text="|E[ĝ] − ∇|", row=1, col=2)
     fig.update_yaxes(type="log", title_text="Var[ĝ]", row=1, col=3)
@@ -205,7 +208,7 @@ def simplex_animation(z: np.ndarray, taus: Sequence[float], probs: Sequence[floa
                         ],
                     },
                     {
-                        "label": "⏸",
+                        "label": "Pause",
                         "method": "animate",
                         "args": [[None], {"mode": "immediate", "frame": {"duration": 0}}],
                     },

@@ -25,6 +25,6 @@ def test_beyond_tab_in_browser(app_url, page):
     alpha = panel.get_by_label("shape α")
     alpha.fill("3")
     alpha.press("Enter")
+    page.wait_for_function("() => location.search.includes('bg_alpha=3.0')")  # rerun synced
     wait_for_app(page)
-    assert "bg_alpha=3.0" in page.url
     assert exception_count(page) == 0

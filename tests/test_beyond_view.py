@@ -81,7 +81,6 @@ def test_url_keeps_other_keys_and_restores_state():
     assert at.selectbox(key="bg_shape").value == "abs"
     assert at.number_input(key="bg_alpha").value == 2.5
     assert at.radio(key="bg_dist").value == "categorical"
-    assert not at.slider(key="bg_K").disabled
     assert at.query_params["other_view"] == "7"  # sync_query_keys leaves foreign keys alone
     at.number_input(key="bg_theta").set_value(1.5).run()
     ok(at)
@@ -188,31 +187,31 @@ def test_fd_table_shows_desync_and_exact(at0):
     assert "With no flip the finite difference tends to" in text(at0)
 
 
-@pytest.mark.parametrize(
-    "key, value",
-    [
-        ("bg_theta", 1e9),
-        ("bg_theta", -7.0),
-        ("bg_t", 50.0),
-        ("bg_tau", 0.0),
-        ("bg_tau", -3.0),
-        ("bg_n", 1),
-        ("bg_n", 10**9),
-        ("bg_seed", -5),
-        ("bg_alpha", 0.0),
-        ("bg_alpha", 1e6),
-        ("bg_gn", 0),
-    ],
-)
-def test_invalid_control_values_never_raise(key, value):
+INVALID = [
+    ("bg_theta", 1e9),
+    ("bg_theta", -7.0),
+    ("bg_t", 50.0),
+    ("bg_tau", 0.0),
+    ("bg_tau", -3.0),
+    ("bg_n", 1),
+    ("bg_n", 10**9),
+    ("bg_seed", -5),
+    ("bg_alpha", 0.0),
+    ("bg_alpha", 1e6),
+    ("bg_gn", 0),
+]
+
+
+def test_invalid_control_values_never_raise():
     at = run_view()
-    w = at.number_input(key=key)
-    lo, hi = w.min, w.max
-    w.set_value(value).run()
-    ok(at)
-    # Streamlit refuses the out-of-range value; the view keeps working with a valid one
-    assert lo <= at.number_input(key=key).value <= hi
-    assert len(at.get("plotly_chart")) == 5
+    for key, value in INVALID:
+        w = at.number_input(key=key)
+        lo, hi = w.min, w.max
+        w.set_value(value).run()
+        ok(at)
+        # Streamlit refuses the out-of-range value; the view keeps working with a valid one
+        assert lo <= at.number_input(key=key).value <= hi, key
+        assert len(at.get("plotly_chart")) == 5, key
 
 
 def test_extreme_valid_values():
@@ -256,3 +255,31 @@ def test_paths_and_fd_builders():
     assert f2.layout.xaxis.type == "log"
     f3 = B.implicit_gradient_figure(2.0, np.array([1.0, 2.0]), np.array([0.5, 1.0]))
     assert len(f3.data) == 1
+
+
+def test_fuzz_every_control_no_exception():
+    """Hypothesis sets 1–3 of the view's widgets at a time to boundary or random values."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from test_fuzz_pages import edit, widgets
+
+    at = run_view()
+    ok(at)
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(st.data())
+    def fuzz(data):
+        found = widgets(at)
+        for _ in range(data.draw(st.integers(1, 3))):
+            kind, w = data.draw(st.sampled_from(found))
+            edit(data, kind, w)
+        at.run()
+        ok(at)
+        assert not at.error, [e.value for e in at.error]
+
+    fuzz()
