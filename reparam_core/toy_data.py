@@ -67,7 +67,7 @@ NOISE_RANGE: dict[str, tuple[float, float]] = {
     name: (0.25 * v, 4.0 * v) if v > 0 else (0.0, 1.0) for name, v in DEFAULT_NOISE.items()
 }
 # Above 0.2 the pinwheel's arms fold over themselves within the bulk (|det J| = 0 at
-# τ = −4e^−r) and the ceiling quadrature loses accuracy: cap it at 2 × the default.
+# τ = −4e^−r: caustics) and the ceiling quadrature converges only to ~1e-4: cap at 2 × default.
 NOISE_RANGE["pinwheel"] = (0.025, 0.2)
 
 MAX_SAMPLES = 1_000_000
@@ -503,9 +503,12 @@ def _check_points(x) -> np.ndarray:
 def log_prob(name: str, x, noise: float | None = None) -> np.ndarray:
     """Exact log density log p(x) of dataset `name` at points x of shape (..., 2) → shape (...).
 
-    float64, in nats; −inf off the checkerboard's support. noise=None means the default;
-    noise must lie in NOISE_RANGE[name] (> 0, except checkerboard where it is ignored).
-    Quadrature error is far below 1e-6 in log p within a few noise widths of the data.
+    float64, in nats; −inf off the checkerboard's support (and for the pinwheel beyond
+    |x| = 20, where p < e^-450). noise=None means the default; noise must lie in
+    NOISE_RANGE[name] (> 0, except checkerboard where it is ignored); at most MAX_SAMPLES points.
+    Error in log p near the data: ~1e-12 (moons, circles, 8gaussians, pinwheel), ~1e-7
+    (2spirals, limited by the erfc approximation). Cost per 10⁴ points at the default noise:
+    2spirals ≈ 1 s, moons ≈ 0.2–0.5 s, pinwheel ≈ 0.15 s, the others < 30 ms (a busy 2-core box).
     """
     name = _check_name(name)
     noise = _check_noise(name, noise, density=True)
