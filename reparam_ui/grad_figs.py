@@ -22,6 +22,12 @@ COLORS = {
     "measure_valued": "#2ca02c",
 }
 THETA = {"mu": "μ", "sigma": "σ"}
+SHORT = {
+    "pathwise": "pathwise",
+    "score": "score function",
+    "score_baseline": "score + baseline",
+    "measure_valued": "measure-valued",
+}
 TRUTH = "#7f7f7f"
 COSTS = {  # the Fig. 2 costs: label, x-axis type
     "square": ("(x − k)²", "linear"),
@@ -119,7 +125,7 @@ def histogram_figure(
             lo, hi = lo - 0.5, hi + 0.5
         counts, edges = np.histogram(g, bins=bins, range=(lo, hi))
         outside = int(g.size - counts.sum())
-        titles.append(LABELS[m] + (f" ({outside} outside)" if outside else ""))
+        titles.append(SHORT[m] + (f"<br><sup>{outside} outside the range</sup>" if outside else ""))
         bars.append((m, counts, edges))
     fig = make_subplots(rows=1, cols=max(len(methods), 1), subplot_titles=titles)
     for col, (m, counts, edges) in enumerate(bars, start=1):
@@ -140,9 +146,9 @@ def histogram_figure(
     fig.update_yaxes(title_text="count", col=1)
     fig.update_layout(
         title=f"Per-sample estimates (dashed: true gradient {truth:.4g})",
-        height=320,
+        height=340,
         bargap=0,
-        margin={"t": 70, "b": 40},
+        margin={"t": 90, "b": 40},
     )
     return fig
 
@@ -157,7 +163,7 @@ def running_mean_figure(
     """
     methods = [m for m in METHODS if m in samples]
     fig = make_subplots(
-        rows=2, cols=2, subplot_titles=[LABELS[m] for m in methods], vertical_spacing=0.16
+        rows=2, cols=2, subplot_titles=[LABELS[m] for m in methods], vertical_spacing=0.2
     )
     for idx, m in enumerate(methods):
         row, col = idx // 2 + 1, idx % 2 + 1
@@ -185,7 +191,8 @@ def running_mean_figure(
             col=col,
         )
     fig.update_layout(shapes=_truth_lines(len(methods), truth, vertical=False))
-    fig.update_xaxes(type="log", title_text="samples N")
+    fig.update_xaxes(type="log")
+    fig.update_xaxes(title_text="samples N", row=2)
     fig.update_yaxes(title_text="running mean")
     fig.update_layout(
         title=f"Running mean ± 2 standard errors (dashed: true gradient {truth:.4g})",
@@ -216,7 +223,7 @@ def variance_curves_figure(
     names = [n for n in COSTS if n in sweeps]
     titles = [f"{COSTS[n][0]}, θ = {THETA[w]}" for w in wrts for n in names]
     fig = make_subplots(
-        rows=len(wrts), cols=len(names), subplot_titles=titles, vertical_spacing=0.14
+        rows=len(wrts), cols=len(names), subplot_titles=titles, vertical_spacing=0.2
     )
     for r, wrt in enumerate(wrts, start=1):
         for c, name in enumerate(names, start=1):
@@ -251,7 +258,9 @@ def variance_curves_figure(
                         row=r,
                         col=c,
                     )
-            fig.update_xaxes(type=COSTS[name][1], title_text="k", row=r, col=c)
+            fig.update_xaxes(type=COSTS[name][1], row=r, col=c)
+            if r == len(wrts):
+                fig.update_xaxes(title_text="k", row=r, col=c)
             fig.update_yaxes(type="log", row=r, col=c)
     fig.update_yaxes(title_text="Var[ĝ] (one sample)", col=1)
     fig.update_layout(
