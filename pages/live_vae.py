@@ -1,8 +1,465 @@
-"""Live VAE (placeholder until its view lands)."""
+"""Live VAE: train a tiny VAE on 2D points while the page updates, and switch the encoder's
+gradient estimator between the reparameterization trick and the score function.
+
+Layout and widgets here; the model, bounds and trainer are in reparam_core.vae / vae_train
+(imported lazily: they need torch), the figures in reparam_ui.vae_figs. Training runs inside an
+`st.fragment(run_every=TICK)` that does one time-boxed chunk per tick — never a blocking loop — so
+Pause takes effect at once and a closed tab stops training. Every per-visitor object lives in
+st.session_state.
+"""
+
+from __future__ import annotations
+
+import time
 
 import streamlit as st
 
+from reparam_core import toy_data
+from reparam_ui import vae_figs as F
+from reparam_ui.common import Param, download_csv, guarded, init_from_query, show_figure, sync_query
+
+TICK = 0.25  # s between training ticks (the fragment's run_every)
+CHUNK_MIN, CHUNK_MAX = 0.1, 0.22  # s of training per tick: TICK minus the measured render time
+VIEW_EVERY = 2.0  # s between redraws of the data / latent / density charts while playing
+STEP_STEPS = 100  # steps per press of "Step"
+RUN_CAP = 300.0  # s of training per run
+SESSION_CAP = 900.0  # s of training per visitor session, all runs together
+LR_DECAY_STEPS = 15_000
+N_SHOWN = 300  # points drawn in the data / latent charts
+GRID, GRID_K = 36, 8  # density heatmap resolution and importance samples
+ESTIMATORS = tuple(F.ESTIMATOR_LABELS)  # == reparam_core.vae.ESTIMATORS (tested)
+LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+SAMPLE_SIZES = (500, 1000, 2000, 5000, 10_000, 20_000)
+WIDTHS = (8, 16, 32, 64, 128, 256)
+BATCHES = (16, 32, 64, 128, 256, 512, 1024)
+
+PARAMS = {
+    "dataset": Param("moons", options=toy_data.DATASETS),
+    "n": Param(10_000, options=SAMPLE_SIZES),
+    "noise": Param(toy_data.DEFAULT_NOISE["moons"], lo=0.0, hi=2.0),
+    "hidden": Param(64, options=WIDTHS),
+    "zdim": Param(2, options=(1, 2)),
+    "lr": Param(3e-3, options=LRS),
+    "batch": Param(512, options=BATCHES),
+    "beta": Param(1.0, lo=0.0, hi=10.0),
+    "warmup": Param(2000, lo=0, hi=50_000),
+    "decay": Param(True),
+    "seed": Param(0, lo=0, hi=2**31 - 1),
+    "est": Param("pathwise", options=ESTIMATORS),
+}
+PRESETS = {
+    "default": {
+        "warmup": 2000,
+        "batch": 512,
+        "decay": True,
+        "lr": 3e-3,
+        "beta": 1.0,
+        "hidden": 64,
+        "zdim": 2,
+    },
+    "plain VAE": {
+        "warmup": 0,
+        "batch": 128,
+        "decay": False,
+        "lr": 3e-3,
+        "beta": 1.0,
+        "hidden": 64,
+        "zdim": 2,
+    },
+}
+
+
+def core():
+    """reparam_core.vae_train, imported on first use (it brings torch, ≈1 s)."""
+    import torch
+
+    from reparam_core import vae_train
+
+    if torch.get_num_threads() != vae_train.THREADS:
+        torch.set_num_threads(vae_train.THREADS)
+    return vae_train
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def ceiling(dataset: str, noise: float) -> float:
+    return toy_data.ceiling(dataset, noise)
+
+
+# ----------------------------------------------------------------------------------- state
+
+
+def make_config(ss):
+    vt = core()
+    return vt.TrainConfig(
+        dataset=ss["dataset"],
+        n_samples=int(ss["n"]),
+        noise=float(ss["noise"]),
+        hidden=int(ss["hidden"]),
+        z_dim=int(ss["zdim"]),
+        lr=float(ss["lr"]),
+        lr_decay_steps=LR_DECAY_STEPS if ss["decay"] else 0,
+        batch_size=int(ss["batch"]),
+        beta=float(ss["beta"]),
+        warmup_steps=int(ss["warmup"]),
+        estimator=ss["est"],
+        seed=int(ss["seed"]),
+        max_seconds=RUN_CAP,
+    ).validate()
+
+
+def store_curve(trainer) -> None:
+    """Keep this run's −ELBO curve as the stored run of its estimator (bounded: `thin`)."""
+    if trainer is None or trainer.step == 0:
+        return
+    h = trainer.history.columns()
+    c = trainer.config
+    st.session_state.vae_stored[c.estimator] = {
+        **F.thin({"step": h["step"], "neg_elbo": h["neg_elbo"]}),
+        "label": f"lr {c.lr:g}, batch {c.batch_size}, {trainer.step} steps",
+    }
+
+
+def retire(trainer) -> None:
+    if trainer is not None:
+        store_curve(trainer)
+        st.session_state.vae_session_s += trainer.train_seconds
+
+
+def session_seconds_used() -> float:
+    tr = st.session_state.get("vae_trainer")
+    return st.session_state.vae_session_s + (tr.train_seconds if tr is not None else 0.0)
+
+
+def pause(message: str | None = None) -> None:
+    st.session_state.vae_playing = False
+    store_curve(st.session_state.get("vae_trainer"))
+    if message:
+        st.session_state.vae_notice = message
+
+
+def on_play() -> None:
+    st.session_state.vae_playing = True
+    st.session_state.vae_ticks = []
+    st.session_state.vae_notice = ""
+
+
+def on_dataset_change() -> None:
+    st.session_state.noise = toy_data.DEFAULT_NOISE[st.session_state.dataset]
+
+
+def on_preset(name: str) -> None:
+    for key, value in PRESETS[name].items():
+        st.session_state[key] = value
+
+
+# ----------------------------------------------------------------------------------- views
+
+
+def status_line(trainer, ceil: float | None) -> None:
+    ticks = st.session_state.vae_ticks
+    sps = rate = 0.0
+    if len(ticks) >= 2:
+        dt = ticks[-1][0] - ticks[0][0]
+        sps = (ticks[-1][1] - ticks[0][1]) / dt if dt > 0 else 0.0
+        rate = (len(ticks) - 1) / dt if dt > 0 else 0.0
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("step", f"{trainer.step:,}")
+    c2.metric("steps/s", f"{sps:,.0f}")
+    c3.metric("chart refreshes/s", f"{rate:.1f}")
+    iwae = trainer.evals.last("iwae")
+    gap = (
+        f"{ceil - iwae:.2f} nats under the ceiling"
+        if (iwae is not None and ceil is not None)
+        else None
+    )
+    c4.metric(
+        f"held-out IWAE (K = {trainer.config.iwae_k})",
+        "—" if iwae is None else f"{iwae:.3f}",
+        gap,
+        delta_color="off",
+    )
+    st.caption(
+        f"Trained {trainer.train_seconds:.1f} s of this run (cap {RUN_CAP:.0f} s) · "
+        f"{session_seconds_used():.0f} s of {SESSION_CAP:.0f} s this session · "
+        f"KL weight β = {trainer.beta_at(trainer.step):.2f} · lr = {trainer.lr_at(trainer.step):.2g}"
+    )
+
+
+def collapse_notice(trainer) -> None:
+    kind = trainer.collapse
+    if not kind:
+        return
+    au, kl, d = trainer.evals.last("active_units"), trainer.evals.last("kl"), trainer.config.z_dim
+    if kind == "full":
+        st.warning(
+            f"**Posterior collapse:** q(z|x) ≈ p(z) for every x (held-out KL = {kl:.3f} nats, "
+            f"{au:.0f} of {d} latent units active) — the decoder ignores z and models the data "
+            "as one blob. Try the KL warm-up, a smaller β, or the default preset."
+        )
+    else:
+        st.warning(
+            f"**Partial posterior collapse:** only {au:.0f} of {d} latent units are active "
+            "(Var_x μ_u(x) > 0.01, Burda et al. 2016); the unused unit's q(z_u|x) is the prior. "
+            "This is the plain VAE's failure: without KL warm-up the KL term switches a unit off "
+            "early and the bound stalls. Load the default preset to see it avoided."
+        )
+
+
+def grad_sentence(trainer) -> str:
+    g = trainer.grad_stats
+    if not len(g):
+        return ""
+    vp, vs, vb = (g.last(f"var_{e}") for e in ESTIMATORS)
+    sp, ss_ = g.last("snr_pathwise"), g.last("snr_score")
+    return (
+        f" At step {g.last('step'):,.0f} the score-function gradient's variance is "
+        f"{vs / vp:,.0f}× the pathwise one's ({vb / vp:,.0f}× with the leave-one-out baseline); "
+        f"SNR {sp:.2g} vs {ss_:.2g}."
+    )
+
+
+def explain(trainer) -> None:
+    est = trainer.config.estimator
+    if est == "pathwise":
+        text = (
+            "**What you see:** the encoder learns through z = μ + σ⊙ε — the gradient of log p(x|z) "
+            "flows back through z (the reparameterization trick), so its noise is small and the "
+            "−ELBO falls fast. Switch the estimator to the score function to compare."
+        )
+    else:
+        text = (
+            "**What you see:** the encoder only gets log p(x|z)·∇ log q(z|x) (REINFORCE) — unbiased "
+            "but noisy, so it learns slowly and the −ELBO lags the dashed curve of a stored run with "
+            "another estimator"
+            + (", even with the leave-one-out baseline" if est == "score_baseline" else "")
+            + "."
+        )
+    st.markdown(text + grad_sentence(trainer))
+
+
+def train_panel(ceil: float | None) -> None:
+    """One tick: a time-boxed chunk of training, then the counters and the loss charts."""
+    trainer = st.session_state.get("vae_trainer")
+    if trainer is None:
+        return
+    if st.session_state.vae_playing:
+        chunk = min(CHUNK_MAX, max(CHUNK_MIN, TICK - st.session_state.get("vae_render_s", 0.03)))
+        budget = min(chunk, SESSION_CAP - session_seconds_used())
+        if budget <= 0:
+            pause(f"Session training-time cap reached ({SESSION_CAP:.0f} s).")
+            st.rerun(scope="app")
+        trainer.run(max_seconds=budget)
+        ticks = st.session_state.vae_ticks
+        ticks.append((time.perf_counter(), trainer.step))
+        del ticks[:-9]
+        if trainer.diverged:
+            pause(trainer.message)
+            st.rerun(scope="app")
+        if trainer.time_left <= 0:
+            pause(trainer.message or f"Training-time cap of this run reached ({RUN_CAP:.0f} s).")
+            st.rerun(scope="app")
+    t_render = time.perf_counter()
+    status_line(trainer, ceil)
+    collapse_notice(trainer)
+    left, right = st.columns(2)
+    with left:
+        show_figure(
+            F.loss_figure(
+                trainer.history.columns(),
+                trainer.evals.columns(),
+                ceil,
+                st.session_state.vae_stored,
+                trainer.config.estimator,
+            ),
+            key="vae_loss",
+        )
+    with right:
+        show_figure(F.grad_figure(trainer.grad_stats.columns()), key="vae_grad")
+    explain(trainer)
+    # the next chunk leaves room for this render, so a tick stays within TICK (≥ 4 refreshes/s)
+    render = time.perf_counter() - t_render
+    st.session_state.vae_render_s = 0.7 * st.session_state.get("vae_render_s", 0.03) + 0.3 * render
+
+
+def views_panel() -> None:
+    """Data vs reconstructions vs prior samples, the latent space and the model density."""
+    trainer = st.session_state.get("vae_trainer")
+    if trainer is None:
+        return
+    x = trainer.x_test.numpy()[:N_SHOWN]
+    show_figure(
+        F.samples_figure(x, trainer.reconstruct(x), trainer.sample(N_SHOWN)), key="vae_samples"
+    )
+    left, right = st.columns(2)
+    with left:
+        show_figure(F.latent_figure(trainer.encode_means(x), x), key="vae_latent")
+    with right:
+        xs, ys, p = trainer.density_grid(-4.0, 4.0, GRID, GRID_K)
+        show_figure(F.density_figure(xs, ys, p, GRID_K), key="vae_density")
+
+
+def downloads(trainer) -> None:
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(
+        "Model state_dict (.pt)",
+        trainer.state_dict_bytes,
+        file_name="live_vae_state_dict.pt",
+        mime="application/octet-stream",
+        key="vae_dl_model",
+        icon="📥",
+        on_click="ignore",
+    )
+    with c2:
+        download_csv(
+            "Training history (CSV)",
+            trainer.history.columns(),
+            "live_vae_history.csv",
+            "vae_dl_hist",
+        )
+    with c3:
+        download_csv(
+            "Held-out evaluations (CSV)",
+            trainer.evals.columns(),
+            "live_vae_evals.csv",
+            "vae_dl_evals",
+        )
+
+
+# ----------------------------------------------------------------------------------- page
+
 st.title("Live VAE")
-st.info(
-    "Coming soon: a tiny VAE trained live on 2D data, with a switch between the reparameterized and the score-function gradient."
+st.markdown(
+    "A tiny variational autoencoder learns a 2D data set while you watch. The encoder "
+    "$q_\\phi(z\\mid x) = \\mathcal N(\\mu(x), \\operatorname{diag}\\sigma^2(x))$ and the decoder "
+    "$p_\\theta(x\\mid z) = \\mathcal N(m(z), \\operatorname{diag} s^2(z))$ are small MLPs; training "
+    "maximizes the ELBO with a KL weight $\\beta$:"
 )
+st.latex(
+    r"\mathcal L(x) = \mathbb E_{\varepsilon\sim\mathcal N(0,I)}\big[\log p_\theta(x\mid \mu(x)+\sigma(x)\odot\varepsilon)\big]"
+    r" - \beta\,\mathrm{KL}\big(q_\phi(z\mid x)\,\|\,\mathcal N(0, I)\big) \;\le\; \log p_\theta(x)"
+)
+st.markdown(
+    "The held-out score is the importance-weighted bound $\\mathcal L_K$ (Burda et al. 2016), "
+    "and the dotted line is the best any model can do: $\\mathbb E[\\log p_{\\text{data}}]$ under the "
+    "true generating density."
+)
+
+for key in ("vae_playing", "vae_stored", "vae_session_s", "vae_ticks"):
+    if key not in st.session_state:
+        st.session_state[key] = {
+            "vae_playing": False,
+            "vae_stored": {},
+            "vae_session_s": 0.0,
+            "vae_ticks": [],
+        }[key]
+
+init_from_query(PARAMS)
+with st.expander("Settings — changing one starts a new run", expanded=True):
+    r1 = st.columns([1.2, 1.4, 1, 1, 1.4])
+    r1[0].selectbox("Dataset", toy_data.DATASETS, key="dataset", on_change=on_dataset_change)
+    r1[1].select_slider("Training samples", SAMPLE_SIZES, key="n")
+    r1[2].number_input(
+        "Noise",
+        min_value=0.0,
+        max_value=2.0,
+        step=0.01,
+        key="noise",
+        format="%.3f",
+        help=toy_data.NOISE_MEANING.get(st.session_state.dataset, ""),
+    )
+    r1[3].number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
+    r1[4].radio(
+        "Encoder gradient", ESTIMATORS, key="est", format_func=lambda e: F.ESTIMATOR_LABELS[e]
+    )
+    r2 = st.columns([1.2, 0.8, 1.4, 1.2, 1, 1, 1])
+    r2[0].select_slider("Hidden width", WIDTHS, key="hidden")
+    r2[1].radio("Latent dim", (1, 2), key="zdim", horizontal=True)
+    r2[2].select_slider("Learning rate", LRS, key="lr", format_func=lambda v: f"{v:g}")
+    r2[3].select_slider("Batch size", BATCHES, key="batch")
+    r2[4].number_input("KL weight β", min_value=0.0, max_value=10.0, step=0.1, key="beta")
+    r2[5].number_input(
+        "Warm-up steps",
+        min_value=0,
+        max_value=50_000,
+        step=500,
+        key="warmup",
+        help="β rises linearly from 0 over this many steps (0 = no warm-up).",
+    )
+    r2[6].checkbox("Cosine lr decay", key="decay", help=f"To lr/10 over {LR_DECAY_STEPS:,} steps.")
+    p1, p2, _ = st.columns([1, 1, 4])
+    p1.button(
+        "Preset: default",
+        on_click=on_preset,
+        args=("default",),
+        key="vae_preset_default",
+        help="KL warm-up, batch 512, lr decay: reaches the ceiling.",
+    )
+    p2.button(
+        "Preset: plain VAE",
+        on_click=on_preset,
+        args=("plain VAE",),
+        key="vae_preset_plain",
+        help="No warm-up, batch 128, constant lr: a latent unit collapses.",
+    )
+sync_query(PARAMS)
+
+with st.spinner("Loading PyTorch…"):
+    config = guarded(make_config, st.session_state)
+trainer = st.session_state.get("vae_trainer")
+if config is not None and (trainer is None or trainer.config != config):
+    with st.spinner("Building the model and sampling the data…"):
+        fresh = guarded(core().Trainer, config)
+    if fresh is not None:
+        retire(trainer)
+        trainer = st.session_state.vae_trainer = fresh
+        st.session_state.vae_ticks = []
+elif config is None:
+    trainer = None  # settings invalid: keep the old run stored but do not train it
+    st.session_state.vae_playing = False
+
+ceil = None
+if config is not None:
+    try:
+        ceil = ceiling(config.dataset, config.noise)
+    except ValueError as exc:
+        st.warning(f"No ceiling line for this noise: {exc}")
+
+b1, b2, b3, b4, _ = st.columns([1, 1, 1, 1, 3])
+playing = st.session_state.vae_playing
+b1.button(
+    "▶ Play", key="vae_play", on_click=on_play, disabled=trainer is None or playing, type="primary"
+)
+b2.button("⏸ Pause", key="vae_pause", on_click=pause, disabled=not playing)
+step_pressed = b3.button(
+    "⏭ Step", key="vae_step", disabled=trainer is None or playing, help=f"{STEP_STEPS} steps"
+)
+reset_pressed = b4.button("↺ Reset", key="vae_reset", disabled=trainer is None)
+
+if trainer is not None:
+    if reset_pressed:
+        retire(trainer)
+        trainer.reset()
+        st.session_state.vae_ticks = []
+        st.session_state.vae_notice = ""
+    if step_pressed:
+        if session_seconds_used() >= SESSION_CAP:
+            st.session_state.vae_notice = (
+                f"Session training-time cap reached ({SESSION_CAP:.0f} s)."
+            )
+        else:
+            trainer.run(max_steps=STEP_STEPS)
+            store_curve(trainer)
+    if trainer.diverged:
+        st.session_state.vae_playing = False
+        st.error(trainer.message)
+    elif st.session_state.get("vae_notice"):
+        st.info(st.session_state.vae_notice)
+    if not trainer.diverged and trainer.time_left <= 0:
+        st.info(
+            f"This run reached its training-time cap ({RUN_CAP:.0f} s). Reset or change a setting."
+        )
+
+    playing = st.session_state.vae_playing
+    st.fragment(train_panel, run_every=TICK if playing else None)(ceil)
+    st.fragment(views_panel, run_every=VIEW_EVERY if playing else None)()
+    downloads(trainer)

@@ -1,0 +1,312 @@
+"""Figures for the Live VAE page: plain functions of numpy arrays / lists → plotly Figure.
+
+Built to be cheap, since the page redraws them several times a second: small figures, few traces,
+downsampled inputs (`thin`), and `go.Figure(..., _validate=False)` — the inputs are built here,
+so plotly's per-property validation (most of a figure's build time) is skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+ESTIMATOR_LABELS = {
+    "pathwise": "pathwise (reparameterization)",
+    "score": "score function (REINFORCE)",
+    "score_baseline": "score function + baseline",
+}
+ESTIMATOR_COLORS = {"pathwise": "#1f77b4", "score": "#d62728", "score_baseline": "#ff7f0e"}
+SERIES_COLORS = {
+    "neg_elbo": "#6236ff",
+    "recon": "#2ca02c",
+    "kl": "#ff7f0e",
+    "iwae": "#d62728",
+    "ceiling": "#7f7f7f",
+}
+POSITION_SCALE = "Turbo"
+MAX_POINTS = 400
+
+
+def _fig(data: list[dict], layout: dict) -> go.Figure:
+    base = {
+        "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+        "height": 320,
+        "legend": {"orientation": "h", "y": -0.2, "font": {"size": 11}},
+    }
+    base.update(layout)
+    return go.Figure(data=data, layout=base, _validate=False)
+
+
+def thin(columns: dict[str, Sequence[float]], max_points: int = MAX_POINTS) -> dict[str, list]:
+    """Every k-th row (and always the last), so at most about `max_points` rows remain."""
+    names = list(columns)
+    n = len(columns[names[0]]) if names else 0
+    if n <= max_points:
+        return {k: list(v) for k, v in columns.items()}
+    idx = list(range(0, n, math.ceil(n / max_points)))
+    if idx[-1] != n - 1:
+        idx.append(n - 1)
+    return {k: [v[i] for i in idx] for k, v in columns.items()}
+
+
+def position_color(x: np.ndarray) -> np.ndarray:
+    """A colour value for each data point: its angle around the data's centre, in degrees."""
+    c = x - x.mean(0)
+    return np.degrees(np.arctan2(c[:, 1], c[:, 0]))
+
+
+def loss_figure(
+    history: dict[str, Sequence[float]],
+    evals: dict[str, Sequence[float]],
+    ceiling: float | None,
+    stored: dict[str, dict[str, Sequence[float]]] | None = None,
+    estimator: str = "pathwise",
+) -> go.Figure:
+    """Training neg ELBO, recon, KL and held-out −IWAE vs step, with −E[log p_data] as the floor.
+
+    `stored` maps another estimator's name to a stored run's {"step", "neg_elbo"}: drawn dashed.
+    """
+    h = thin(history)
+    e = thin(evals)
+    data: list[dict] = []
+    label = ESTIMATOR_LABELS.get(estimator, estimator)
+    for key, name in (
+        ("neg_elbo", f"−ELBO (train, {label})"),
+        ("recon", "recon −log p(x|z)"),
+        ("kl", "KL(q‖p)"),
+    ):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": h.get("step", []),
+                "y": h.get(key, []),
+                "name": name,
+                "line": {"color": SERIES_COLORS[key], "width": 2 if key == "neg_elbo" else 1},
+            }
+        )
+    if e.get("step"):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": e["step"],
+                "y": [-v for v in e["iwae"]],
+                "name": "−IWAE bound (held-out)",
+                "marker": {"size": 4},
+                "line": {"color": SERIES_COLORS["iwae"], "width": 2},
+            }
+        )
+    values = [v for tr in data for v in tr["y"]]
+    for name, run in (stored or {}).items():
+        if name == estimator or not run.get("step"):
+            continue
+        r = thin(run)
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": r["step"],
+                "y": r["neg_elbo"],
+                "name": f"−ELBO, stored run: {ESTIMATOR_LABELS.get(name, name)}",
+                "line": {"color": ESTIMATOR_COLORS.get(name), "dash": "dash", "width": 1.5},
+            }
+        )
+        values += r["neg_elbo"]
+    shapes, annotations = [], []
+    if ceiling is not None and math.isfinite(ceiling):
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": -ceiling,
+                "y1": -ceiling,
+                "line": {"color": SERIES_COLORS["ceiling"], "dash": "dot", "width": 2},
+            }
+        )
+        annotations.append(
+            {
+                "xref": "paper",
+                "x": 1,
+                "y": -ceiling,
+                "xanchor": "right",
+                "yanchor": "top",
+                "showarrow": False,
+                "text": f"−E[log p_data] = {-ceiling:.2f}",
+                "font": {"size": 11},
+            }
+        )
+        values.append(-ceiling)
+    layout = {
+        "title": {"text": "Loss (nats per point) — lower is better", "font": {"size": 14}},
+        "xaxis": {"title": {"text": "step"}},
+        "yaxis": {"title": {"text": "nats"}},
+        "shapes": shapes,
+        "annotations": annotations,
+    }
+    finite = [v for v in values if math.isfinite(v)]
+    if len(finite) > 10:
+        lo, hi = min(finite), float(np.percentile(finite, 95))
+        pad = 0.05 * (hi - lo) + 0.1
+        layout["yaxis"]["range"] = [lo - pad, hi + pad]
+    return _fig(data, layout)
+
+
+def grad_figure(grad: dict[str, Sequence[float]]) -> go.Figure:
+    """Encoder-gradient variance (tr Cov) and SNR of each estimator vs step, log scales."""
+    data: list[dict] = []
+    steps = list(grad.get("step", []))
+    for est, label in ESTIMATOR_LABELS.items():
+        color = ESTIMATOR_COLORS[est]
+        for stat, axis in (("var", "1"), ("snr", "2")):
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "x": steps,
+                    "y": list(grad.get(f"{stat}_{est}", [])),
+                    "name": label,
+                    "legendgroup": est,
+                    "showlegend": stat == "var",
+                    "marker": {"size": 5},
+                    "line": {"color": color},
+                    "xaxis": "x" if axis == "1" else "x2",
+                    "yaxis": "y" if axis == "1" else "y2",
+                }
+            )
+    layout = {
+        "title": {
+            "text": "Encoder gradient over 16 ε draws (same minibatch, same weights)",
+            "font": {"size": 14},
+        },
+        "xaxis": {"domain": [0, 0.45], "title": {"text": "step"}},
+        "xaxis2": {"domain": [0.55, 1], "title": {"text": "step"}},
+        "yaxis": {"type": "log", "title": {"text": "variance tr Cov[ĝ]"}},
+        "yaxis2": {"type": "log", "anchor": "x2", "title": {"text": "SNR ‖E ĝ‖/√tr Cov"}},
+    }
+    return _fig(data, layout)
+
+
+def _scatter(
+    x: np.ndarray, color, name: str, axis: str, scale: bool = False, size: int = 4
+) -> dict:
+    marker: dict = {"size": size, "opacity": 0.7}
+    if scale:
+        marker.update(
+            color=np.asarray(color).tolist(), colorscale=POSITION_SCALE, cmin=-180, cmax=180
+        )
+    else:
+        marker["color"] = color
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "x": x[:, 0].tolist(),
+        "y": x[:, 1].tolist(),
+        "name": name,
+        "marker": marker,
+        "xaxis": f"x{axis}",
+        "yaxis": f"y{axis}",
+        "showlegend": False,
+    }
+
+
+def samples_figure(
+    data: np.ndarray, recon: np.ndarray, samples: np.ndarray, lim: float = 4.0
+) -> go.Figure:
+    """Three panels on the same axes: data (coloured by position), their reconstructions
+    m(z), z ~ q(z|x) (same colours), and samples x ~ p(x|z), z ~ p(z)."""
+    color = position_color(data)
+    traces = [
+        _scatter(data, color, "data", "", scale=True),
+        _scatter(recon, color, "reconstructions", "2", scale=True),
+        _scatter(samples, "#6236ff", "samples from the prior", "3"),
+    ]
+    axis = {"range": [-lim, lim], "showgrid": False, "zeroline": False}
+    layout = {
+        "height": 300,
+        "margin": {"l": 30, "r": 10, "t": 40, "b": 30},
+        "annotations": [
+            {
+                "text": t,
+                "xref": "paper",
+                "yref": "paper",
+                "x": x,
+                "y": 1.08,
+                "showarrow": False,
+                "xanchor": "center",
+                "font": {"size": 13},
+            }
+            for t, x in (
+                ("data x", 0.15),
+                ("reconstruction m(z), z~q(z|x)", 0.5),
+                ("sample x~p(x|z), z~N(0,I)", 0.85),
+            )
+        ],
+    }
+    for i, (lo, hi) in enumerate(((0, 0.3), (0.35, 0.65), (0.7, 1.0))):
+        sfx = "" if i == 0 else str(i + 1)
+        layout[f"xaxis{sfx}"] = {**axis, "domain": [lo, hi]}
+        layout[f"yaxis{sfx}"] = {**axis, "anchor": f"x{sfx}", "scaleanchor": f"x{sfx}"}
+    return _fig(traces, layout)
+
+
+def latent_figure(mu: np.ndarray, data: np.ndarray, seed: int = 0) -> go.Figure:
+    """Encoded means mu(x), coloured by the position of x in the data (as in `samples_figure`).
+
+    For a 1D latent the vertical axis is random jitter, only to spread the points.
+    """
+    color = position_color(data)
+    if mu.shape[1] == 1:
+        jitter = np.random.default_rng(seed).uniform(-1, 1, mu.shape[0])
+        pts = np.stack([mu[:, 0], jitter], 1)
+        ytitle = "jitter (1D latent)"
+    else:
+        pts = mu
+        ytitle = "μ₂(x)"
+    t = np.linspace(0, 2 * np.pi, 73)
+    circle = {
+        "type": "scatter",
+        "mode": "lines",
+        "x": (2 * np.cos(t)).tolist(),
+        "y": (2 * np.sin(t)).tolist(),
+        "name": "prior 2σ",
+        "hoverinfo": "skip",
+        "line": {"color": "#7f7f7f", "dash": "dot", "width": 1},
+        "showlegend": False,
+    }
+    trace = _scatter(pts, color, "μ(x)", "", scale=True)
+    data_traces = [trace] if mu.shape[1] == 1 else [circle, trace]
+    layout = {
+        "title": {"text": "Latent space: encoded means μ(x)", "font": {"size": 14}},
+        "xaxis": {"title": {"text": "μ₁(x)"}, "zeroline": False},
+        "yaxis": {"title": {"text": ytitle}, "zeroline": False},
+        "height": 320,
+    }
+    if mu.shape[1] == 2:
+        layout["yaxis"]["scaleanchor"] = "x"
+    return _fig(data_traces, layout)
+
+
+def density_figure(xs: np.ndarray, ys: np.ndarray, p: np.ndarray, k: int) -> go.Figure:
+    """The model's density estimate exp L_K(x) on a grid (a lower bound on p(x) in expectation)."""
+    trace = {
+        "type": "heatmap",
+        "x": xs.tolist(),
+        "y": ys.tolist(),
+        "z": np.round(p, 5).tolist(),
+        "colorscale": "Viridis",
+        "colorbar": {"title": {"text": "density"}, "thickness": 12},
+        "hovertemplate": "x=%{x:.2f}, y=%{y:.2f}<br>p≈%{z:.3f}<extra></extra>",
+    }
+    layout = {
+        "title": {"text": f"Model density exp L_K(x), K = {k}", "font": {"size": 14}},
+        "xaxis": {"title": {"text": "x₁"}, "constrain": "domain"},
+        "yaxis": {"title": {"text": "x₂"}, "scaleanchor": "x"},
+        "height": 320,
+    }
+    return _fig([trace], layout)
