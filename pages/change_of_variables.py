@@ -16,11 +16,14 @@ from reparam_ui.common import (
     Param,
     download_csv,
     download_figure_html_deferred,
+    ensure_app_shell,
     guarded,
     init_from_query,
     show_figure,
     sync_query,
 )
+
+ensure_app_shell()
 
 MODES = {
     "standardize": "x → y = (x − μ)/σ",

@@ -14,11 +14,14 @@ from reparam_ui import grad_figs as G
 from reparam_ui.common import (
     Param,
     download_csv,
+    ensure_app_shell,
     guarded,
     init_from_query,
     show_figure,
     sync_query_keys,
 )
+
+ensure_app_shell()
 
 N_PAGE_MAX = 100_000  # samples per estimator on the page (the core allows up to E.N_MAX)
 FIG2_MC_N = 4000  # Monte Carlo samples per point on the Fig. 2 curves

@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from reparam_ui.common import ensure_app_shell
+
+ensure_app_shell()
+
 st.title("Reparam Lab")
 st.markdown(
     "See and measure the **reparameterization trick**: the change of variables behind it, the "

@@ -16,6 +16,21 @@ from typing import Any
 import streamlit as st
 
 
+def ensure_app_shell() -> None:
+    """Make a deep link (e.g. /live_vae) on a fresh server run through app.py, not around it.
+
+    Streamlit starts each server in its legacy "pages/ folder" mode and leaves it only when
+    `st.navigation` is first called from app.py. Until then a direct URL to a page runs that page
+    file alone, with an auto-discovered sidebar and no page config. Page URLs hash the same in both
+    modes, so switching the mode off and rerunning lands on the same page, now inside app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 @dataclass(frozen=True)
 class Param:
     """One URL-backed setting: its default, and the range or options a URL value must respect."""

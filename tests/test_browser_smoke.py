@@ -20,3 +20,25 @@ def test_sidebar_lists_every_view(app_url, page):
     nav = page.locator("[data-testid=stSidebarNav]")
     for title in ("Home", "Change of variables", "Gradient estimators", "Live VAE"):
         assert nav.get_by_text(title, exact=True).count() >= 1
+
+
+def test_deep_link_on_a_fresh_server_runs_inside_app_shell(browser):
+    """The first request a new server sees is a page URL: it must still go through app.py."""
+    from conftest import wait_for_app
+
+    from bench.harness import StreamlitServer
+
+    server = StreamlitServer("app.py", "streamlit-fresh-server.log")
+    try:
+        server.wait_healthy()
+        context = browser.new_context()
+        pg = context.new_page()
+        pg.goto(f"{server.url}/change_of_variables")
+        wait_for_app(pg)
+        nav = pg.locator("[data-testid=stSidebarNav]").inner_text()
+        assert "Home" in nav and "app" not in nav.split(), nav
+        assert pg.locator("h1").first.inner_text().strip() == "Change of variables"
+        assert exception_count(pg) == 0
+        context.close()
+    finally:
+        server.stop()
