@@ -11,6 +11,7 @@ import streamlit as st
 from reparam_core import estimators as E
 from reparam_core import functions as F
 from reparam_ui import grad_figs as G
+from reparam_ui.beyond_gaussian import render as render_beyond
 from reparam_ui.common import (
     Param,
     download_csv,
@@ -128,258 +129,285 @@ st.markdown(
     "by Monte Carlo. Numbers and Fig. 2 follow Mohamed et al. 2020 (JMLR), *Monte Carlo Gradient "
     "Estimation in Machine Learning*."
 )
-with st.expander("The four estimators (one sample each)", expanded=False):
-    st.latex(
-        r"\text{pathwise: } \hat g = f'(\mu+\sigma\varepsilon)\,\frac{\partial x}{\partial\theta},"
-        r"\quad \frac{\partial x}{\partial\mu}=1,\ \frac{\partial x}{\partial\sigma}=\varepsilon"
-    )
-    st.latex(
-        r"\text{score: } \hat g = f(x)\,\partial_\theta \log\mathcal N(x\mid\mu,\sigma^2),"
-        r"\quad s_\mu=\frac{\varepsilon}{\sigma},\ s_\sigma=\frac{\varepsilon^2-1}{\sigma}"
-    )
-    st.latex(
-        r"\text{score + baseline: } \hat g = (f(x)-b)\,s,"
-        r"\quad b^\star=\frac{\mathbb E[f s^2]}{\mathbb E[s^2]}\ \text{(leave-one-out estimate)}"
-    )
-    st.latex(
-        r"\text{measure-valued: } \hat g_\mu=\frac{f(\mu+\sigma W)-f(\mu-\sigma W)}{\sigma\sqrt{2\pi}},"
-        r"\ W\sim\mathrm{Weibull}(\sqrt2,2);\quad "
-        r"\hat g_\sigma=\frac{f(\mu+\sigma M)-f(\mu+\sigma U M)}{\sigma},\ "
-        r"M\sim\text{dbl-Maxwell},\ U\sim\mathcal U(0,1)"
-    )
-    st.markdown(
-        "The pathwise estimator needs $f$ differentiable and moves $\\theta$ into the "
-        "deterministic map $x = \\mu+\\sigma\\varepsilon$; the score function only needs "
-        "$f(x)$; the measure-valued one costs **two** evaluations of $f$ per sample."
-    )
-
-init_from_query(PARAMS)
-
-# ---- 1. set-up -----------------------------------------------------------------------------
-st.header("1 · Set-up")
-with st.container(border=True):
-    c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
-    with c1:
-        fn_name = st.selectbox(
-            "test function f(x; k)",
-            FN_OPTIONS,
-            key="fn",
-            format_func=lambda v: FN_LABELS.get(v, v),
-            help="The three costs of Mohamed et al. Fig. 2, two non-differentiable ones, or your own.",
-        )
-        source = st.text_input(
-            "custom f(x; k)",
-            key="expr",
-            disabled=fn_name != "custom",
-            help="An expression in x and k, e.g. sin(3*x) + x**2 — parsed safely, never executed; "
-            "f′ by torch autograd.",
-        )
-    with c2:
-        k = st.number_input("k", min_value=-20.0, max_value=20.0, step=0.5, key="k")
-        wrt = st.radio(
-            "parameter θ",
-            E.WRT,
-            key="wrt",
-            horizontal=True,
-            format_func=lambda w: G.THETA.get(w, w),
-        )
-    with c3:
-        mu = st.number_input("μ (mean)", min_value=-10.0, max_value=10.0, step=0.25, key="mu")
-        sigma = st.number_input(
-            "σ (std. dev., > 0)", min_value=0.0, max_value=10.0, step=0.25, key="sigma"
-        )
-    with c4:
-        n = st.number_input(
-            "samples N per estimator", min_value=1, max_value=N_PAGE_MAX, step=500, key="n"
-        )
-        seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
-sync_query_keys(PARAMS)  # leaves other views' URL keys (e.g. bg_*) alone
-
-f = None
-if fn_name == "custom":
-    try:
-        import reparam_core.expr  # noqa: F401
-    except ImportError:
-        st.info("Custom expressions need reparam_core.expr, which is not installed yet.")
-    else:
-        with st.spinner("Parsing f and loading torch for f′ (first use only)…"):
-            f = guarded(make_fn, "custom", k, source)
-else:
-    f = guarded(make_fn, fn_name, k, "")
-
-exact = (
-    guarded(exact_all, fn_name, k, mu, sigma, source if fn_name == "custom" else "") if f else None
+tab_gauss, tab_beyond = st.tabs(
+    ["Gaussian estimators", "Beyond the Gaussian"],
+    key="ge_tab",
+    on_change="rerun",  # lazy: only the open tab runs
+    bind="query-params",  # the open tab is part of a shared URL
 )
 
-if f is not None:
-    width = sigma if sigma > 0 else 1.0
-    xs = np.linspace(mu - 4 * width, mu + 4 * width, 401)
-    with np.errstate(all="ignore"):
-        fx = np.broadcast_to(np.asarray(f.f(xs), dtype=float), xs.shape)
-        dfx = np.broadcast_to(np.asarray(f.df(xs), dtype=float), xs.shape)
-    bad = ~np.isfinite(fx) | ~np.isfinite(dfx)
-    if bad.any():
-        st.warning(
-            f"f or f′ is not finite at {int(bad.sum())} of {xs.size} plotted points "
-            f"(first at x = {xs[bad][0]:.4g}); those points are left out of the plot."
-        )
-    density = (
-        np.exp(-0.5 * ((xs - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
-        if sigma > 0
-        else np.zeros_like(xs)
-    )
-    left, right = st.columns([3, 1])
-    with left:
-        show_figure(G.function_figure(xs, fx, dfx, density, mu, width), key="fig_f")
-    with right:
-        st.latex(f"f(x) = {f.latex}")
+with tab_beyond:
+    if tab_beyond.open:
+        render_beyond()
+
+
+def gaussian_view() -> None:
+    """The Gaussian estimators: set-up, exact and MC statistics, Fig. 2, failure cases."""
+    with st.expander("The four estimators (one sample each)", expanded=False):
         st.latex(
-            r"\nabla_{" + ("\\mu" if wrt == "mu" else "\\sigma") + r"}\,"
-            r"\mathbb E_{x\sim\mathcal N(" + f"{mu:g}, {sigma:g}" + r"^2)}[f(x)]"
+            r"\text{pathwise: } \hat g = f'(\mu+\sigma\varepsilon)\,\frac{\partial x}{\partial\theta},"
+            r"\quad \frac{\partial x}{\partial\mu}=1,\ \frac{\partial x}{\partial\sigma}=\varepsilon"
         )
-        if not f.smooth:
-            st.caption(
-                "f has a kink or a jump: autograd's f′ ignores it. A jump (step) biases the "
-                "pathwise estimator; a kink (|x − k|) does not."
-            )
-        if fn_name == "custom" and not f.smooth:
-            st.caption(
-                "For custom non-smooth f the integration does not know where the kinks are: "
-                "exact values are accurate to about 1e−3 (relative) instead of 1e−9."
-            )
+        st.latex(
+            r"\text{score: } \hat g = f(x)\,\partial_\theta \log\mathcal N(x\mid\mu,\sigma^2),"
+            r"\quad s_\mu=\frac{\varepsilon}{\sigma},\ s_\sigma=\frac{\varepsilon^2-1}{\sigma}"
+        )
+        st.latex(
+            r"\text{score + baseline: } \hat g = (f(x)-b)\,s,"
+            r"\quad b^\star=\frac{\mathbb E[f s^2]}{\mathbb E[s^2]}\ \text{(leave-one-out estimate)}"
+        )
+        st.latex(
+            r"\text{measure-valued: } \hat g_\mu=\frac{f(\mu+\sigma W)-f(\mu-\sigma W)}{\sigma\sqrt{2\pi}},"
+            r"\ W\sim\mathrm{Weibull}(\sqrt2,2);\quad "
+            r"\hat g_\sigma=\frac{f(\mu+\sigma M)-f(\mu+\sigma U M)}{\sigma},\ "
+            r"M\sim\text{dbl-Maxwell},\ U\sim\mathcal U(0,1)"
+        )
+        st.markdown(
+            "The pathwise estimator needs $f$ differentiable and moves $\\theta$ into the "
+            "deterministic map $x = \\mu+\\sigma\\varepsilon$; the score function only needs "
+            "$f(x)$; the measure-valued one costs **two** evaluations of $f$ per sample."
+        )
 
-# ---- 2. per estimator ------------------------------------------------------------------------
-st.header("2 · Exact statistics and a Monte Carlo run")
-samples = guarded(monte_carlo, f, mu, sigma, wrt, int(n), int(seed)) if exact else None
+    init_from_query(PARAMS)
 
-if exact is not None and samples is not None:
-    truth = exact["true", wrt]
-    table = G.summary_table(exact, wrt, samples, int(n))
-    num = st.column_config.NumberColumn
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        key="table",
-        column_config={
-            name: num(name, format="%.4g")
-            for name in table
-            if name not in ("estimator", "cost / sample")
-        },
+    # ---- 1. set-up -----------------------------------------------------------------------------
+    st.header("1 · Set-up")
+    with st.container(border=True):
+        c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
+        with c1:
+            fn_name = st.selectbox(
+                "test function f(x; k)",
+                FN_OPTIONS,
+                key="fn",
+                format_func=lambda v: FN_LABELS.get(v, v),
+                help="The three costs of Mohamed et al. Fig. 2, two non-differentiable ones, or your own.",
+            )
+            source = st.text_input(
+                "custom f(x; k)",
+                key="expr",
+                disabled=fn_name != "custom",
+                help="An expression in x and k, e.g. sin(3*x) + x**2 — parsed safely, never executed; "
+                "f′ by torch autograd.",
+            )
+        with c2:
+            k = st.number_input("k", min_value=-20.0, max_value=20.0, step=0.5, key="k")
+            wrt = st.radio(
+                "parameter θ",
+                E.WRT,
+                key="wrt",
+                horizontal=True,
+                format_func=lambda w: G.THETA.get(w, w),
+            )
+        with c3:
+            mu = st.number_input("μ (mean)", min_value=-10.0, max_value=10.0, step=0.25, key="mu")
+            sigma = st.number_input(
+                "σ (std. dev., > 0)", min_value=0.0, max_value=10.0, step=0.25, key="sigma"
+            )
+        with c4:
+            n = st.number_input(
+                "samples N per estimator", min_value=1, max_value=N_PAGE_MAX, step=500, key="n"
+            )
+            seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
+    sync_query_keys(PARAMS)  # leaves other views' URL keys (e.g. bg_*) alone
+
+    f = None
+    if fn_name == "custom":
+        try:
+            import reparam_core.expr  # noqa: F401
+        except ImportError:
+            st.info("Custom expressions need reparam_core.expr, which is not installed yet.")
+        else:
+            with st.spinner("Parsing f and loading torch for f′ (first use only)…"):
+                f = guarded(make_fn, "custom", k, source)
+    else:
+        f = guarded(make_fn, fn_name, k, "")
+
+    exact = (
+        guarded(exact_all, fn_name, k, mu, sigma, source if fn_name == "custom" else "")
+        if f
+        else None
     )
-    ratios = table["Var ÷ best"]
-    best = next((table["estimator"][i] for i, r in enumerate(ratios) if r == 1.0), None)
-    st.caption(
-        f"True gradient {truth:.6g}. Var[ĝ]: exact single-sample variance (score + baseline with "
-        f"the exact b*). SE at N = √(Var/N). Var ÷ best compares unbiased estimators"
-        + (f" (best here: {best})" if best else "")
-        + "; work ÷ best multiplies by the cost per sample. z = (MC mean − true)/SE: |z| ≲ 2 "
-        "is Monte Carlo noise, a large |z| is bias."
+
+    if f is not None:
+        width = sigma if sigma > 0 else 1.0
+        xs = np.linspace(mu - 4 * width, mu + 4 * width, 401)
+        with np.errstate(all="ignore"):
+            fx = np.broadcast_to(np.asarray(f.f(xs), dtype=float), xs.shape)
+            dfx = np.broadcast_to(np.asarray(f.df(xs), dtype=float), xs.shape)
+        bad = ~np.isfinite(fx) | ~np.isfinite(dfx)
+        if bad.any():
+            st.warning(
+                f"f or f′ is not finite at {int(bad.sum())} of {xs.size} plotted points "
+                f"(first at x = {xs[bad][0]:.4g}); those points are left out of the plot."
+            )
+        density = (
+            np.exp(-0.5 * ((xs - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+            if sigma > 0
+            else np.zeros_like(xs)
+        )
+        left, right = st.columns([3, 1])
+        with left:
+            show_figure(G.function_figure(xs, fx, dfx, density, mu, width), key="fig_f")
+        with right:
+            st.latex(f"f(x) = {f.latex}")
+            st.latex(
+                r"\nabla_{" + ("\\mu" if wrt == "mu" else "\\sigma") + r"}\,"
+                r"\mathbb E_{x\sim\mathcal N(" + f"{mu:g}, {sigma:g}" + r"^2)}[f(x)]"
+            )
+            if not f.smooth:
+                st.caption(
+                    "f has a kink or a jump: autograd's f′ ignores it. A jump (step) biases the "
+                    "pathwise estimator; a kink (|x − k|) does not."
+                )
+            if fn_name == "custom" and not f.smooth:
+                st.caption(
+                    "For custom non-smooth f the integration does not know where the kinks are: "
+                    "exact values are accurate to about 1e−3 (relative) instead of 1e−9."
+                )
+
+    # ---- 2. per estimator ------------------------------------------------------------------------
+    st.header("2 · Exact statistics and a Monte Carlo run")
+    samples = guarded(monte_carlo, f, mu, sigma, wrt, int(n), int(seed)) if exact else None
+
+    if exact is not None and samples is not None:
+        truth = exact["true", wrt]
+        table = G.summary_table(exact, wrt, samples, int(n))
+        num = st.column_config.NumberColumn
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            key="table",
+            column_config={
+                name: num(name, format="%.4g")
+                for name in table
+                if name not in ("estimator", "cost / sample")
+            },
+        )
+        ratios = table["Var ÷ best"]
+        best = next((table["estimator"][i] for i, r in enumerate(ratios) if r == 1.0), None)
+        st.caption(
+            f"True gradient {truth:.6g}. Var[ĝ]: exact single-sample variance (score + baseline with "
+            f"the exact b*). SE at N = √(Var/N). Var ÷ best compares unbiased estimators"
+            + (f" (best here: {best})" if best else "")
+            + "; work ÷ best multiplies by the cost per sample. z = (MC mean − true)/SE: |z| ≲ 2 "
+            "is Monte Carlo noise, a large |z| is bias."
+        )
+        download_csv(
+            "Download the table (CSV)",
+            table,
+            file_name=f"estimators_{fn_name}_{wrt}.csv",
+            key="dl_table",
+        )
+        show_figure(G.histogram_figure(samples, truth), key="fig_hist")
+        show_figure(G.running_mean_figure(samples, truth), key="fig_running")
+        show_figure(
+            G.variance_of_mean_figure({m: exact[wrt, m][1] for m in E.METHODS}, samples, int(n)),
+            key="fig_var_n",
+        )
+    else:
+        st.info("Fix the set-up above (see the message there) to see the estimators.")
+
+    # ---- 3. Fig. 2 -------------------------------------------------------------------------------
+    st.header("3 · Variance curves (Mohamed et al. 2020, Fig. 2)")
+    st.markdown(
+        "Single-sample variance of each estimator against the cost parameter $k$, at "
+        "$\\mu=\\sigma=1$: lines are exact (vectorized quadrature, 2400 values), circles are sample "
+        f"variances of {FIG2_MC_N} Monte Carlo estimates (seed {int(seed)})."
     )
+    with st.spinner("Integrating the Fig. 2 sweep…"):
+        sweeps = fig2_exact()
+        fig2 = fig2_figure(int(seed))
+    show_figure(fig2, key="fig_fig2")
+    curve_rows: dict[str, list] = {
+        "cost": [],
+        "k": [],
+        "theta": [],
+        "estimator": [],
+        "variance": [],
+    }
+    for name, (ks, var) in sweeps.items():
+        for (w, m), v in var.items():
+            curve_rows["cost"] += [name] * len(ks)
+            curve_rows["k"] += [float(x) for x in ks]
+            curve_rows["theta"] += [w] * len(ks)
+            curve_rows["estimator"] += [m] * len(ks)
+            curve_rows["variance"] += [float(x) for x in v]
     download_csv(
-        "Download the table (CSV)",
-        table,
-        file_name=f"estimators_{fn_name}_{wrt}.csv",
-        key="dl_table",
+        "Download the curves (CSV)", curve_rows, file_name="fig2_variance.csv", key="dl_fig2"
     )
-    show_figure(G.histogram_figure(samples, truth), key="fig_hist")
-    show_figure(G.running_mean_figure(samples, truth), key="fig_running")
-    show_figure(
-        G.variance_of_mean_figure({m: exact[wrt, m][1] for m in E.METHODS}, samples, int(n)),
-        key="fig_var_n",
-    )
-else:
-    st.info("Fix the set-up above (see the message there) to see the estimators.")
 
-# ---- 3. Fig. 2 -------------------------------------------------------------------------------
-st.header("3 · Variance curves (Mohamed et al. 2020, Fig. 2)")
-st.markdown(
-    "Single-sample variance of each estimator against the cost parameter $k$, at "
-    "$\\mu=\\sigma=1$: lines are exact (vectorized quadrature, 2400 values), circles are sample "
-    f"variances of {FIG2_MC_N} Monte Carlo estimates (seed {int(seed)})."
-)
-with st.spinner("Integrating the Fig. 2 sweep…"):
-    sweeps = fig2_exact()
-    fig2 = fig2_figure(int(seed))
-show_figure(fig2, key="fig_fig2")
-curve_rows: dict[str, list] = {"cost": [], "k": [], "theta": [], "estimator": [], "variance": []}
-for name, (ks, var) in sweeps.items():
-    for (w, m), v in var.items():
-        curve_rows["cost"] += [name] * len(ks)
-        curve_rows["k"] += [float(x) for x in ks]
-        curve_rows["theta"] += [w] * len(ks)
-        curve_rows["estimator"] += [m] * len(ks)
-        curve_rows["variance"] += [float(x) for x in v]
-download_csv("Download the curves (CSV)", curve_rows, file_name="fig2_variance.csv", key="dl_fig2")
+    # ---- 4. where each fails ---------------------------------------------------------------------
+    st.header("4 · Where each estimator fails or loses")
+    st.caption("All numbers below are computed now, exactly, at μ = σ = 1 and θ = μ.")
 
-# ---- 4. where each fails ---------------------------------------------------------------------
-st.header("4 · Where each estimator fails or loses")
-st.caption("All numbers below are computed now, exactly, at μ = σ = 1 and θ = μ.")
+    step, absf = exact_all("step", 0.0, 1.0, 1.0, ""), exact_all("abs", 0.0, 1.0, 1.0, "")
+    cos5, exp10 = exact_all("cos", 5.0, 1.0, 1.0, ""), exact_all("exp", 10.0, 1.0, 1.0, "")
+    sq_far = exact_all("square", -3.0, 1.0, 1.0, "")
+    sq_mu = sweeps["square"][1]
 
-step, absf = exact_all("step", 0.0, 1.0, 1.0, ""), exact_all("abs", 0.0, 1.0, 1.0, "")
-cos5, exp10 = exact_all("cos", 5.0, 1.0, 1.0, ""), exact_all("exp", 10.0, 1.0, 1.0, "")
-sq_far = exact_all("square", -3.0, 1.0, 1.0, "")
-sq_mu = sweeps["square"][1]
+    def crossing(name: str) -> str:
+        """First k of the Fig. 2 sweep where the pathwise variance exceeds the score function's."""
+        ks, var = sweeps[name]
+        above = np.nonzero(var["mu", "pathwise"] > var["mu", "score"])[0]
+        return f"{ks[above[0]]:.3g}" if above.size else "never in the range"
+
+    c1, c2, c3 = st.columns(3)
+    with c1, st.container(border=True):
+        st.subheader("Jumps: pathwise is silently biased")
+        st.markdown(
+            f"For the step $\\mathbb 1[x>0]$ the true gradient is "
+            f"$\\varphi(1) = {step['true', 'mu']:.4f}$, but autograd's $f'=0$ makes every pathwise "
+            f"sample exactly **{step['mu', 'pathwise'][0]:.0f}** (variance "
+            f"{step['mu', 'pathwise'][1]:.0f}: confidently wrong). The score function is unbiased: "
+            f"mean {step['mu', 'score'][0]:.4f}, variance {step['mu', 'score'][1]:.3f}; "
+            f"measure-valued: variance {step['mu', 'measure_valued'][1]:.4f}."
+        )
+        st.markdown(
+            f"A kink is harmless: for $|x|$ the pathwise mean {absf['mu', 'pathwise'][0]:.4f} equals "
+            f"the true gradient $2\\Phi(1)-1 = {absf['true', 'mu']:.4f}$, because $f$ is "
+            "continuous: differentiating inside the expectation is still valid."
+        )
+        st.button(
+            "Try the step",
+            key="case_step",
+            on_click=load_case,
+            kwargs={"fn": "step", "k": 0.0, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
+        )
+    with c2, st.container(border=True):
+        st.subheader("Sharp or wiggly f: pathwise loses")
+        st.markdown(
+            f"$\\cos(5x)$: pathwise variance **{cos5['mu', 'pathwise'][1]:.2f}** against the score "
+            f"function's **{cos5['mu', 'score'][1]:.3f}** ({cos5['mu', 'pathwise'][1] / cos5['mu', 'score'][1]:.0f}×). "
+            f"$\\exp(-10x^2)$: {exp10['mu', 'pathwise'][1]:.3f} against {exp10['mu', 'score'][1]:.3f}. "
+            f"f′ grows with k while |f| stays ≤ 1. On the Fig. 2 sweep the pathwise variance exceeds "
+            f"the score function's from k = {crossing('cos')} for cos(kx) and k = {crossing('exp')} "
+            "for exp(−kx²)."
+        )
+        st.button(
+            "Try cos(5x)",
+            key="case_cos",
+            on_click=load_case,
+            kwargs={"fn": "cos", "k": 5.0, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
+        )
+    with c3, st.container(border=True):
+        st.subheader("f far from μ: the score function explodes")
+        st.markdown(
+            f"$(x-k)^2$ with $k=-3$: score-function variance **{sq_far['mu', 'score'][1]:.0f}**, "
+            f"pathwise **{sq_far['mu', 'pathwise'][1]:.0f}** $=4\\sigma^2$ for every $k$. Over "
+            f"$k\\in[-3,3]$ the score variance ranges {sq_mu['mu', 'score'].min():.0f}–"
+            f"{sq_mu['mu', 'score'].max():.0f} (it grows like $(\\mu-k)^4$); the optimal baseline cuts it "
+            f"to {sq_far['mu', 'score_baseline'][1]:.0f} at k = −3, still "
+            f"{sq_far['mu', 'score_baseline'][1] / sq_far['mu', 'pathwise'][1]:.0f}× the pathwise one."
+        )
+        st.button(
+            "Try (x + 3)²",
+            key="case_square",
+            on_click=load_case,
+            kwargs={"fn": "square", "k": -3.0, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
+        )
 
 
-def crossing(name: str) -> str:
-    """First k of the Fig. 2 sweep where the pathwise variance exceeds the score function's."""
-    ks, var = sweeps[name]
-    above = np.nonzero(var["mu", "pathwise"] > var["mu", "score"])[0]
-    return f"{ks[above[0]]:.3g}" if above.size else "never in the range"
-
-
-c1, c2, c3 = st.columns(3)
-with c1, st.container(border=True):
-    st.subheader("Jumps: pathwise is silently biased")
-    st.markdown(
-        f"For the step $\\mathbb 1[x>0]$ the true gradient is "
-        f"$\\varphi(1) = {step['true', 'mu']:.4f}$, but autograd's $f'=0$ makes every pathwise "
-        f"sample exactly **{step['mu', 'pathwise'][0]:.0f}** (variance "
-        f"{step['mu', 'pathwise'][1]:.0f}: confidently wrong). The score function is unbiased: "
-        f"mean {step['mu', 'score'][0]:.4f}, variance {step['mu', 'score'][1]:.3f}; "
-        f"measure-valued: variance {step['mu', 'measure_valued'][1]:.4f}."
-    )
-    st.markdown(
-        f"A kink is harmless: for $|x|$ the pathwise mean {absf['mu', 'pathwise'][0]:.4f} equals "
-        f"the true gradient $2\\Phi(1)-1 = {absf['true', 'mu']:.4f}$, because $f$ is "
-        "continuous: differentiating inside the expectation is still valid."
-    )
-    st.button(
-        "Try the step",
-        key="case_step",
-        on_click=load_case,
-        kwargs={"fn": "step", "k": 0.0, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
-    )
-with c2, st.container(border=True):
-    st.subheader("Sharp or wiggly f: pathwise loses")
-    st.markdown(
-        f"$\\cos(5x)$: pathwise variance **{cos5['mu', 'pathwise'][1]:.2f}** against the score "
-        f"function's **{cos5['mu', 'score'][1]:.3f}** ({cos5['mu', 'pathwise'][1] / cos5['mu', 'score'][1]:.0f}×). "
-        f"$\\exp(-10x^2)$: {exp10['mu', 'pathwise'][1]:.3f} against {exp10['mu', 'score'][1]:.3f}. "
-        f"f′ grows with k while |f| stays ≤ 1. On the Fig. 2 sweep the pathwise variance exceeds "
-        f"the score function's from k = {crossing('cos')} for cos(kx) and k = {crossing('exp')} "
-        "for exp(−kx²)."
-    )
-    st.button(
-        "Try cos(5x)",
-        key="case_cos",
-        on_click=load_case,
-        kwargs={"fn": "cos", "k": 5.0, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
-    )
-with c3, st.container(border=True):
-    st.subheader("f far from μ: the score function explodes")
-    st.markdown(
-        f"$(x-k)^2$ with $k=-3$: score-function variance **{sq_far['mu', 'score'][1]:.0f}**, "
-        f"pathwise **{sq_far['mu', 'pathwise'][1]:.0f}** $=4\\sigma^2$ for every $k$. Over "
-        f"$k\\in[-3,3]$ the score variance ranges {sq_mu['mu', 'score'].min():.0f}–"
-        f"{sq_mu['mu', 'score'].max():.0f} (it grows like $(\\mu-k)^4$); the optimal baseline cuts it "
-        f"to {sq_far['mu', 'score_baseline'][1]:.0f} at k = −3, still "
-        f"{sq_far['mu', 'score_baseline'][1] / sq_far['mu', 'pathwise'][1]:.0f}× the pathwise one."
-    )
-    st.button(
-        "Try (x + 3)²",
-        key="case_square",
-        on_click=load_case,
-        kwargs={"fn": "square", "k": -3.0, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
-    )
+with tab_gauss:
+    if tab_gauss.open:
+        gaussian_view()

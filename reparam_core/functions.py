@@ -27,9 +27,10 @@ Array = np.ndarray
 class Fn:
     """A test function: `f(x)` and its derivative `df(x)`, both vectorized over numpy arrays.
 
-    `smooth` is False when f has a jump or a kink, where the pathwise estimator (which uses
-    `df`, i.e. what autograd returns) is biased. `kinks` lists the points where f is not
-    differentiable, so exact integration can split there.
+    `smooth` is False when f has a jump or a kink. At a jump (step) the pathwise estimator, which
+    uses `df` as autograd returns it, is biased: df = 0 almost everywhere. At a kink of a
+    continuous f (abs) it stays unbiased, since f is absolutely continuous. `kinks` lists the
+    points where f is not differentiable, so exact integration can split there.
     """
 
     name: str

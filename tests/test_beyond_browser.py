@@ -1,7 +1,7 @@
 """Browser test of the "Beyond the Gaussian" tab of the Gradient estimators page.
 
-Skipped until the integrator wires `reparam_ui.beyond_gaussian.render()` into a tab labelled
-"Beyond the Gaussian"; delete the skip mark to enable it.
+The tab is lazy (only the open tab runs) and bound to the URL (`ge_tab`), so a shared link can
+open it directly.
 """
 
 import pytest
@@ -10,7 +10,6 @@ from conftest import exception_count, open_page, wait_for_app
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.skip(reason="wired at integration")
 def test_beyond_tab_in_browser(app_url, page):
     open_page(page, app_url, "gradient_estimators", query="bg_shape=quartic&bg_alpha=2.0")
     page.get_by_role("tab", name="Beyond the Gaussian").click()
@@ -27,4 +26,12 @@ def test_beyond_tab_in_browser(app_url, page):
     alpha.press("Enter")
     page.wait_for_function("() => location.search.includes('bg_alpha=3.0')")  # rerun synced
     wait_for_app(page)
+    assert exception_count(page) == 0
+
+
+def test_beyond_tab_opens_from_a_shared_url(app_url, page):
+    open_page(page, app_url, "gradient_estimators", query="ge_tab=Beyond+the+Gaussian")
+    tab = page.get_by_role("tab", name="Beyond the Gaussian")
+    assert tab.get_attribute("aria-selected") == "true"
+    page.locator(".js-plotly-plot").first.wait_for()
     assert exception_count(page) == 0
