@@ -263,8 +263,8 @@ st.markdown(
     "Press **▶ Play** under the chart — it plays in your browser."
 )
 init_from_query(PARAMS)
-# "map" lives in the second tab, which does not run while the first is open, and the tabs are not
-# drawn while μ, σ are invalid; re-assigning keeps their values across runs without their widget.
+# "map" lives in the second view, which does not run while the first is shown, and the view switch
+# is not drawn while μ, σ are invalid; re-assigning keeps their values across runs without a widget.
 for _key in ("map", "view"):
     st.session_state[_key] = st.session_state[_key]
 
@@ -285,11 +285,9 @@ sync_query(PARAMS)
 checked = guarded(view_params, st.session_state["mu"], st.session_state["sigma"])
 if checked is not None:
     mu, sigma = checked
-    # Lazy tabs: only the open one runs, so the first load draws one chart.
-    tab_anim, tab_check = st.tabs(list(VIEWS), key="view", on_change="rerun")
-    if tab_anim.open:
-        with tab_anim:
-            render_animation(mu, sigma, mode, int(n), int(seed), int(speed))
-    if tab_check.open:
-        with tab_check:
-            render_check(mu, sigma, int(seed))
+    # Only the chosen view runs (a radio, not st.tabs: a chart inside a tab panel loaded slower).
+    view = st.radio("View", VIEWS, key="view", horizontal=True, label_visibility="collapsed")
+    if view == VIEWS[0]:
+        render_animation(mu, sigma, mode, int(n), int(seed), int(speed))
+    else:
+        render_check(mu, sigma, int(seed))

@@ -46,9 +46,9 @@ def test_url_parameters_are_applied(app_url, page):
     assert exception_count(page) == 0
 
 
-def test_check_tab_renders_and_is_shareable(app_url, page):
+def test_check_view_renders_and_is_shareable(app_url, page):
     open_page(page, app_url, NAME, query="map=sigmoid")
-    page.get_by_role("tab", name="Check and other maps").click()
+    page.get_by_text("Check and other maps", exact=True).click()
     wait_for_app(page)
     wait_for_chart(page, 2)
     assert "view=Check" in page.url and "map=sigmoid" in page.url

@@ -10,7 +10,7 @@ from conftest import APP, app_test
 from streamlit.testing.v1 import AppTest
 
 PAGE = "pages/change_of_variables.py"
-CHECK_TAB = "Check and other maps"
+CHECK_VIEW = "Check and other maps"
 
 
 @pytest.fixture
@@ -142,7 +142,7 @@ def test_unusable_url_values_fall_back_with_a_warning(query, warned):
 def test_url_restores_the_view():
     at = with_query(
         {"mode": "reparameterize", "mu": "-1.5", "sigma": "2", "n": "100", "seed": "3"}
-        | {"speed": "200", "map": "sigmoid", "view": CHECK_TAB}
+        | {"speed": "200", "map": "sigmoid", "view": CHECK_VIEW}
     )
     no_exception(at)
     state = {k: at.session_state[k] for k in ("mode", "mu", "sigma", "n", "seed", "speed", "map")}
@@ -155,14 +155,13 @@ def test_url_restores_the_view():
         "speed": 200,
         "map": "sigmoid",
     }
-    assert at.session_state["view"] == CHECK_TAB
-    assert len(charts(at)) == 2  # the check tab: map figure + agreement figure
+    assert at.session_state["view"] == CHECK_VIEW
+    assert len(charts(at)) == 2  # the check view: map figure + agreement figure
     assert r"\log\frac{y}{1-y}" in latex(at)
 
 
-def test_check_tab_and_map_selector(at):
-    at.session_state["view"] = CHECK_TAB
-    at.run()
+def test_check_view_and_map_selector(at):
+    at.radio(key="view").set_value(CHECK_VIEW).run()
     no_exception(at)
     for name, tex in [("sinh", "asinh"), ("sigmoid", r"\log\frac{y}{1-y}"), ("standardize", "")]:
         at.selectbox(key="map").set_value(name).run()
@@ -170,11 +169,10 @@ def test_check_tab_and_map_selector(at):
         assert tex in latex(at)
         fig_map, fig_agree = charts(at)
         assert fig_agree["layout"]["xaxis"]["type"] == "log"
-    # The map choice survives a visit to the other tab (its widget is not drawn there).
-    at.session_state["view"] = "Animation"
-    at.run()
-    at.session_state["view"] = CHECK_TAB
-    at.run()
+    # The map choice survives a visit to the other view (its widget is not drawn there).
+    at.radio(key="view").set_value("Animation").run()
+    assert len(charts(at)) == 1
+    at.radio(key="view").set_value(CHECK_VIEW).run()
     assert at.selectbox(key="map").value == "standardize"
     assert at.query_params["map"] == "standardize"
 
@@ -187,7 +185,7 @@ def test_check_tab_and_map_selector(at):
         {"mode": "standardize", "mu": 5.0, "sigma": 0.05, "n": 400, "seed": 999, "speed": 20},
     ],
 )
-def test_extreme_values_in_both_tabs_raise_nothing(at, values):
+def test_extreme_values_in_both_views_raise_nothing(at, values):
     at.radio(key="mode").set_value(values["mode"])
     at.number_input(key="mu").set_value(values["mu"])
     at.number_input(key="sigma").set_value(values["sigma"])
@@ -196,8 +194,7 @@ def test_extreme_values_in_both_tabs_raise_nothing(at, values):
     at.slider(key="speed").set_value(values["speed"]).run()
     no_exception(at)
     assert not at.error and len(charts(at)) == 1
-    at.session_state["view"] = CHECK_TAB
-    at.run()
+    at.radio(key="view").set_value(CHECK_VIEW).run()
     for name in ("standardize", "exp", "sigmoid", "sinh"):
         at.selectbox(key="map").set_value(name).run()
         no_exception(at)
