@@ -17,16 +17,12 @@ import streamlit as st
 from reparam_core import toy_data
 from reparam_ui import vae_figs as F
 from reparam_ui.common import Param, download_csv, guarded, init_from_query, show_figure, sync_query
+from reparam_ui.vae_figs import CHUNK_MAX, CHUNK_MIN, GRID, GRID_K, N_SHOWN, TICK, VIEW_EVERY
 
-TICK = 0.25  # s between training ticks (the fragment's run_every)
-CHUNK_MIN, CHUNK_MAX = 0.1, 0.22  # s of training per tick: TICK minus the measured render time
-VIEW_EVERY = 2.0  # s between redraws of the data / latent / density charts while playing
 STEP_STEPS = 100  # steps per press of "Step"
 RUN_CAP = 300.0  # s of training per run
 SESSION_CAP = 900.0  # s of training per visitor session, all runs together
 LR_DECAY_STEPS = 15_000
-N_SHOWN = 300  # points drawn in the data / latent charts
-GRID, GRID_K = 36, 8  # density heatmap resolution and importance samples
 ESTIMATORS = tuple(F.ESTIMATOR_LABELS)  # == reparam_core.vae.ESTIMATORS (tested)
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 SAMPLE_SIZES = (500, 1000, 2000, 5000, 10_000, 20_000)
@@ -238,7 +234,7 @@ def explain(trainer) -> None:
 
 
 def train_panel(ceil: float | None) -> None:
-    """One tick: a time-boxed chunk of training, then the counters and the loss charts."""
+    """One tick: a time-boxed chunk of training, then the counters and the loss chart."""
     trainer = st.session_state.get("vae_trainer")
     if trainer is None:
         return
@@ -261,31 +257,32 @@ def train_panel(ceil: float | None) -> None:
     t_render = time.perf_counter()
     status_line(trainer, ceil)
     collapse_notice(trainer)
-    left, right = st.columns(2)
-    with left:
-        show_figure(
-            F.loss_figure(
-                trainer.history.columns(),
-                trainer.evals.columns(),
-                ceil,
-                st.session_state.vae_stored,
-                trainer.config.estimator,
-            ),
-            key="vae_loss",
-        )
-    with right:
-        show_figure(F.grad_figure(trainer.grad_stats.columns()), key="vae_grad")
-    explain(trainer)
+    show_figure(
+        F.loss_figure(
+            trainer.history.columns(),
+            trainer.evals.columns(),
+            ceil,
+            st.session_state.vae_stored,
+            trainer.config.estimator,
+        ),
+        key="vae_loss",
+    )
     # the next chunk leaves room for this render, so a tick stays within TICK (≥ 4 refreshes/s)
     render = time.perf_counter() - t_render
     st.session_state.vae_render_s = 0.7 * st.session_state.get("vae_render_s", 0.03) + 0.3 * render
 
 
 def views_panel() -> None:
-    """Data vs reconstructions vs prior samples, the latent space and the model density."""
+    """Every VIEW_EVERY s: gradient variance/SNR, data vs reconstructions vs prior samples, the
+    latent space and the model density (heavier to compute and to draw than the loss chart)."""
     trainer = st.session_state.get("vae_trainer")
     if trainer is None:
         return
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    with left:
+        show_figure(F.grad_figure(trainer.grad_stats.columns()), key="vae_grad")
+    with right:
+        explain(trainer)
     x = trainer.x_test.numpy()[:N_SHOWN]
     show_figure(
         F.samples_figure(x, trainer.reconstruct(x), trainer.sample(N_SHOWN)), key="vae_samples"

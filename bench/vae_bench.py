@@ -1,0 +1,175 @@
+"""Live VAE benchmarks: in-page throughput vs a bare torch loop, and time to the IWAE quality bar.
+
+    python bench/vae_bench.py                 # both parts
+    python bench/vae_bench.py speed           # steps/s: page-equivalent loop vs bare loop (ratio)
+    python bench/vae_bench.py quality         # seconds to IWAE ≥ ceiling − 0.15 on moons; plain VAE
+
+speed: the bare loop is Adam on the same model and batch with nothing else; the page-equivalent
+loop is what one fragment tick does — `Trainer.run(max_seconds=chunk)` (with its held-out IWAE
+evaluations, gradient-variance probes, divergence checks and bounded history) followed by
+building the page's figures (the heavy ones every few ticks, as the page does). Both run side by
+side in alternation so machine load affects them alike; the ratio is what matters.
+
+quality: trains the DEFAULT config in 0.25 s chunks (as the page does) and reports the training
+seconds and steps until the in-training held-out IWAE (K = 64) first reaches ceiling − 0.15,
+confirmed on 10 000 fresh held-out points with K = 256; then the bound after 30 s of training,
+and the same for the "plain VAE" preset (no warm-up), which collapses.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import plotly.io as pio  # noqa: E402
+import torch  # noqa: E402
+
+from reparam_core import toy_data  # noqa: E402
+from reparam_core.vae import estimator_loss  # noqa: E402
+from reparam_core.vae_train import PRESETS, THREADS, TrainConfig, Trainer  # noqa: E402
+from reparam_ui import vae_figs  # noqa: E402
+
+page = vae_figs  # the page's cadence and view sizes live there
+
+
+BAR = 0.15
+CHUNK = 0.25
+
+
+def big_eval(tr: Trainer, n: int = 10_000, k: int = 256) -> float:
+    x = torch.as_tensor(toy_data.sample(tr.config.dataset, n, noise=tr.config.noise, seed=999_999))
+    return tr.evaluate(x, k)["iwae"]
+
+
+def quality(config: TrainConfig, label: str, budget: float = 30.0, find_bar: bool = True) -> None:
+    ceiling = toy_data.ceiling(config.dataset, config.noise)
+    tr = Trainer(config)
+    hit = None
+    wall0 = time.perf_counter()
+    while tr.train_seconds < budget and not tr.diverged:
+        tr.run(max_seconds=min(CHUNK, budget - tr.train_seconds))
+        last = tr.evals.last("iwae")
+        if find_bar and hit is None and last is not None and last >= ceiling - BAR:
+            confirmed = big_eval(tr)
+            if confirmed >= ceiling - BAR:
+                hit = (tr.train_seconds, tr.step, confirmed)
+    final = big_eval(tr)
+    wall = time.perf_counter() - wall0
+    sps = tr.step / max(tr.train_seconds, 1e-9)
+    print(
+        f"{label}: ceiling {ceiling:.3f}; after {tr.train_seconds:.1f} s training "
+        f"({tr.step} steps, {sps:.0f} steps/s, wall {wall:.1f} s) held-out IWAE(K=256) "
+        f"{final:.3f} = ceiling − {ceiling - final:.3f}; collapse: {tr.collapse or 'none'}; "
+        f"active units {tr.evals.last('active_units'):.0f}/{config.z_dim}"
+    )
+    if find_bar:
+        if hit:
+            print(
+                f"  reached ceiling − {BAR} after {hit[0]:.1f} s of training ({hit[1]} steps), "
+                f"confirmed IWAE(K=256) {hit[2]:.3f}"
+            )
+        else:
+            print(f"  did NOT reach ceiling − {BAR} within {budget:.0f} s")
+
+
+def bare_steps_per_second(config: TrainConfig, seconds: float) -> float:
+    """Adam on the same model and batch: sample a minibatch, pathwise loss, backward, step."""
+    tr = Trainer(config)
+    model, opt, x, gen = tr.model, tr.optimizer, tr.x_train, tr.generator
+    n = x.shape[0]
+    steps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        xb = x[torch.randint(0, n, (config.batch_size,), generator=gen)]
+        loss, _, _ = estimator_loss(model, xb, config.estimator, 1.0, gen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        steps += 1
+    return steps / (time.perf_counter() - t0)
+
+
+def page_tick_figures(tr: Trainer, ceiling: float, stored: dict, views: bool) -> int:
+    """Build and JSON-serialize what one tick draws (Streamlit sends each figure as JSON)."""
+    figs = [
+        vae_figs.loss_figure(
+            tr.history.columns(), tr.evals.columns(), ceiling, stored, tr.config.estimator
+        )
+    ]
+    if views:
+        figs.append(vae_figs.grad_figure(tr.grad_stats.columns()))
+        x = tr.x_test.numpy()[: page.N_SHOWN]
+        xs, ys, p = tr.density_grid(-4.0, 4.0, page.GRID, page.GRID_K)
+        figs += [
+            vae_figs.samples_figure(x, tr.reconstruct(x), tr.sample(page.N_SHOWN)),
+            vae_figs.latent_figure(tr.encode_means(x), x),
+            vae_figs.density_figure(xs, ys, p, page.GRID_K),
+        ]
+    return sum(len(pio.to_json(f, validate=False)) for f in figs)
+
+
+def page_steps_per_second(config: TrainConfig, seconds: float) -> tuple[float, float]:
+    """The page's loop without the browser: chunk of TICK − render time, figures every tick,
+    the heavy views every VIEW_EVERY seconds. Returns (steps/s, chart refreshes/s)."""
+    tr = Trainer(config)
+    ceiling = toy_data.ceiling(config.dataset, config.noise)
+    stored = {"score": {"step": [0.0, 1.0], "neg_elbo": [3.0, 2.9]}}
+    render, last_views, ticks = 0.03, -1e9, 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        chunk = min(page.CHUNK_MAX, max(page.CHUNK_MIN, page.TICK - render))
+        tr.run(max_seconds=chunk)
+        t1 = time.perf_counter()
+        views = t1 - last_views >= page.VIEW_EVERY
+        if views:
+            last_views = t1
+        page_tick_figures(tr, ceiling, stored, views)
+        if not views:
+            render = 0.7 * render + 0.3 * (time.perf_counter() - t1)
+        ticks += 1
+    wall = time.perf_counter() - t0
+    return tr.step / wall, ticks / wall
+
+
+def speed(config: TrainConfig, rounds: int = 3, seconds: float = 5.0) -> None:
+    bare, paged, rate = [], [], []
+    for _ in range(rounds):  # alternate so that machine load hits both alike
+        bare.append(bare_steps_per_second(config, seconds))
+        s, r = page_steps_per_second(config, seconds)
+        paged.append(s)
+        rate.append(r)
+    b, p_ = sum(bare) / rounds, sum(paged) / rounds
+    print(
+        f"speed (batch {config.batch_size}, width {config.hidden}): bare loop {b:.0f} steps/s, "
+        f"page-equivalent loop {p_:.0f} steps/s, ratio {p_ / b:.2f}; "
+        f"chart refreshes {sum(rate) / rounds:.1f}/s  (rounds: "
+        + ", ".join(f"{x:.0f}/{y:.0f}" for x, y in zip(paged, bare, strict=True))
+        + ")"
+    )
+
+
+def main(argv: list[str]) -> None:
+    torch.set_num_threads(THREADS)
+    what = argv[1] if len(argv) > 1 else "all"
+    print(f"torch threads: {torch.get_num_threads()}")
+    if what in ("all", "speed"):
+        speed(PRESETS["default"])
+    if what in ("all", "quality"):
+        quality(PRESETS["default"], "default (moons)")
+        quality(PRESETS["plain VAE"], "plain VAE (moons)", find_bar=False)
+    if what == "config":  # e.g. `config lr=0.01 batch_size=256` — try a variant of the default
+        fields = TrainConfig.__dataclass_fields__
+        changes = {}
+        for arg in argv[2:]:
+            key, raw = arg.split("=", 1)
+            changes[key] = type(getattr(PRESETS["default"], key))(raw) if key in fields else raw
+        quality(replace(PRESETS["default"], **changes), str(changes), budget=40)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,110 @@
+"""reparam_ui.vae_figs: figures are valid plotly, bounded in size, finite, and show what they claim."""
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from reparam_ui import vae_figs as F
+
+
+def valid(fig: go.Figure) -> dict:
+    """Round-trip through plotly's validating constructor: the unvalidated build is legal."""
+    spec = fig.to_plotly_json()
+    go.Figure(spec)  # raises on any invalid property
+    return spec
+
+
+def history(n: int) -> dict:
+    step = np.arange(1, n + 1) * 10.0
+    recon = 3.0 / np.sqrt(step)
+    kl = np.full(n, 0.5)
+    return {
+        "step": step.tolist(),
+        "seconds": (step / 100).tolist(),
+        "neg_elbo": (recon + kl).tolist(),
+        "recon": recon.tolist(),
+        "kl": kl.tolist(),
+        "beta": [1.0] * n,
+        "lr": [1e-3] * n,
+    }
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 250, 251, 2000])
+def test_thin_keeps_the_last_row_and_bounds_the_length(n):
+    cols = {"step": list(range(n)), "v": [float(i) for i in range(n)]}
+    out = F.thin(cols, 250)
+    assert len(out["step"]) == len(out["v"]) <= 251
+    if n:
+        assert out["step"][-1] == n - 1 and out["step"][0] == 0
+        assert out["step"] == sorted(set(out["step"]))
+    if n <= 250:
+        assert out == cols
+
+
+def test_loss_figure_has_the_ceiling_floor_and_the_stored_curve():
+    evals = {"step": [500.0, 1000.0], "iwae": [-2.9, -2.6]}
+    stored = {
+        "score": {"step": [10.0, 20.0], "neg_elbo": [4.0, 3.9]},
+        "pathwise": {"step": [1.0], "neg_elbo": [9.0]},
+    }
+    spec = valid(F.loss_figure(history(2000), evals, -2.39, stored, "pathwise"))
+    names = [t["name"] for t in spec["data"]]
+    assert sum("stored run" in n for n in names) == 1  # only the other estimator's run
+    assert any("score function (REINFORCE)" in n for n in names)
+    iwae = next(t for t in spec["data"] if "IWAE" in t["name"])
+    assert iwae["y"] == [2.9, 2.6]  # plotted as −IWAE, in nats like the loss
+    line = spec["layout"]["shapes"][0]
+    assert line["y0"] == line["y1"] == pytest.approx(2.39)
+    for t in spec["data"]:
+        assert len(t["x"]) <= F.MAX_POINTS + 1
+        assert all(math.isfinite(v) for v in t["y"])
+    lo, hi = spec["layout"]["yaxis"]["range"]
+    assert lo < 2.39 < hi
+
+
+def test_loss_figure_without_data_or_ceiling():
+    spec = valid(
+        F.loss_figure({"step": [], "neg_elbo": [], "recon": [], "kl": []}, {"step": []}, None)
+    )
+    assert spec["layout"]["shapes"] == [] and len(spec["data"]) == 3
+
+
+def test_grad_figure_has_both_panels_on_log_axes():
+    grad = {"step": [2000.0, 4000.0]}
+    for e in F.ESTIMATOR_LABELS:
+        grad[f"var_{e}"] = [1.0, 2.0]
+        grad[f"snr_{e}"] = [0.5, 0.4]
+    spec = valid(F.grad_figure(grad))
+    assert spec["layout"]["yaxis"]["type"] == spec["layout"]["yaxis2"]["type"] == "log"
+    assert len(spec["data"]) == 6
+    assert valid(F.grad_figure({}))["data"][0]["x"] == []
+
+
+def test_views_figures():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((100, 2)).astype(np.float32)
+    spec = valid(F.samples_figure(x, x + 0.1, x * 2))
+    assert len(spec["data"]) == 3 and all(len(t["x"]) == 100 for t in spec["data"])
+    colors = spec["data"][0]["marker"]["color"]
+    assert colors == spec["data"][1]["marker"]["color"]  # reconstructions keep their point's colour
+    assert min(colors) >= -180 and max(colors) <= 180
+    for d in (1, 2):
+        lat = valid(F.latent_figure(rng.standard_normal((100, d)), x))
+        assert len(lat["data"][-1]["x"]) == 100
+    xs = np.linspace(-4, 4, 5)
+    dens = valid(F.density_figure(xs, xs, np.ones((5, 5)) * 0.01, 8))
+    assert np.array(dens["data"][0]["z"]).shape == (5, 5)
+
+
+def test_figures_serialize_small():
+    """What the page sends per tick stays small (the loss chart is downsampled)."""
+    spec = F.loss_figure(history(2000), {"step": [1.0], "iwae": [-3.0]}, -2.39)
+    assert len(pio.to_json(spec, validate=False)) < 40_000
+
+
+def test_position_colour_is_the_angle_about_the_centre():
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    np.testing.assert_allclose(F.position_color(x), [0, 90, 180, -90])
