@@ -114,7 +114,7 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
         show_figure(fig, key="cov_animation")
         st.caption(
             f"{n} samples, drawn once (seed {seed}) and moved; the coloured dots are followed "
-            f"individually. The red curve is the exact density of each frame (an affine map of "
+            f"individually. The solid curve is the exact density of each frame (an affine map of "
             f"a normal is normal); the bars are the samples' histogram. {len(path)} frames."
         )
         d1, d2 = st.columns(2)
@@ -143,15 +143,16 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
                 f"With $x \\sim \\mathcal N(\\mu, \\sigma^2)$, here $\\mu = {m}$, $\\sigma = {s}$, "
                 "and the strictly increasing map"
             )
-            st.latex(
-                rf"y = h(x) = \frac{{x-\mu}}{{\sigma}},\qquad x = g(y) = \mu + \sigma y "
-                rf"= {m} + {s}\,y,\qquad g'(y) = \sigma = {s}."
-            )
+            st.latex(rf"y = h(x) = \frac{{x-\mu}}{{\sigma}} = \frac{{x - {m}}}{{{s}}},")
+            st.latex(rf"x = g(y) = \mu + \sigma y = {m} + {s}\,y,")
+            st.latex(rf"g'(y) = \sigma = {s}.")
             st.markdown("Change of variables (the absolute value matters for decreasing maps):")
             st.latex(r"f_Y(y) = f_X\big(g(y)\big)\,\lvert g'(y)\rvert")
             st.latex(
-                rf"= \frac{{1}}{{\sqrt{{2\pi\sigma^2}}}}"
-                rf"\exp\!\Big(-\frac{{(g(y)-\mu)^2}}{{2\sigma^2}}\Big)\cdot\sigma"
+                r"= \frac{1}{\sqrt{2\pi\sigma^2}}"
+                r"\exp\!\Big(-\frac{(g(y)-\mu)^2}{2\sigma^2}\Big)\cdot\sigma"
+            )
+            st.latex(
                 rf"= \frac{{{s}}}{{\sqrt{{2\pi\cdot {s}^2}}}}"
                 rf"\exp\!\Big(-\frac{{({m} + {s}\,y - {m})^2}}{{2\cdot {s}^2}}\Big)"
             )
@@ -172,8 +173,8 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
                 f"$\\sigma = {s}$. Its inverse is $g(x) = (x - \\mu)/\\sigma$, "
                 f"$g'(x) = 1/\\sigma$:"
             )
+            st.latex(r"f_X(x) = f_\varepsilon\big(g(x)\big)\,\lvert g'(x)\rvert")
             st.latex(
-                rf"f_X(x) = f_\varepsilon\big(g(x)\big)\,\lvert g'(x)\rvert"
                 rf"= \frac{{1}}{{\sqrt{{2\pi}}}} e^{{-\frac{{1}}{{2}}\left(\frac{{x - {m}}}{{{s}}}\right)^2}}"
                 rf"\cdot\frac{{1}}{{{s}}}"
             )
@@ -188,7 +189,9 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
             )
             st.latex(
                 r"\frac{\partial x}{\partial \mu} = 1,\qquad "
-                r"\frac{\partial x}{\partial \sigma} = \varepsilon,\qquad "
+                r"\frac{\partial x}{\partial \sigma} = \varepsilon,"
+            )
+            st.latex(
                 r"\nabla_\theta\,\mathbb E[f(x)] = \mathbb E_\varepsilon"
                 r"\big[f'(\mu+\sigma\varepsilon)\,\nabla_\theta(\mu+\sigma\varepsilon)\big]."
             )

@@ -139,7 +139,7 @@ def animation_figure(
         "transition": {"duration": 0},
     }
     fig.update_layout(
-        height=460,
+        height=500,
         margin={"l": 50, "r": 20, "t": 30, "b": 40},
         xaxis={"range": [lo, hi], "autorange": False, "title": {"text": x_title}, "zeroline": True},
         yaxis={"range": [2 * rug_y, y_max], "autorange": False, "title": {"text": "density"}},
@@ -150,7 +150,7 @@ def animation_figure(
                 "type": "buttons",
                 "direction": "left",
                 "x": 0.0,
-                "y": -0.12,
+                "y": -0.24,
                 "xanchor": "left",
                 "yanchor": "top",
                 "pad": {"t": 0, "r": 10},
@@ -164,11 +164,11 @@ def animation_figure(
         sliders=[
             {
                 "active": 0,
-                "x": 0.18,
-                "len": 0.82,
-                "y": -0.08,
+                "x": 0.26,
+                "len": 0.74,
+                "y": -0.2,
                 "yanchor": "top",
-                "currentvalue": {"prefix": "stage: ", "visible": True},
+                "currentvalue": {"prefix": "stage: ", "visible": True, "xanchor": "right"},
                 "pad": {"t": 0},
                 "steps": [
                     {"label": labels[k], "method": "animate", "args": [[names[k]], still]}
@@ -177,7 +177,7 @@ def animation_figure(
             }
         ],
     )
-    fig.update_layout(margin={"b": 110})
+    fig.update_layout(margin={"b": 150})
     return fig
 
 
