@@ -259,27 +259,13 @@ def test_paths_and_fd_builders():
 
 def test_fuzz_every_control_no_exception():
     """Hypothesis sets 1–3 of the view's widgets at a time to boundary or random values."""
-    from hypothesis import HealthCheck, given, settings
-    from hypothesis import strategies as st
-    from test_fuzz_pages import edit, widgets
+    from test_fuzz_pages import fuzz_app
 
     at = run_view()
     ok(at)
 
-    @settings(
-        max_examples=15,
-        deadline=None,
-        derandomize=True,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
-    @given(st.data())
-    def fuzz(data):
-        found = widgets(at)
-        for _ in range(data.draw(st.integers(1, 3))):
-            kind, w = data.draw(st.sampled_from(found))
-            edit(data, kind, w)
-        at.run()
+    def no_error(at):
         ok(at)
         assert not at.error, [e.value for e in at.error]
 
-    fuzz()
+    fuzz_app(at, examples=15, check=no_error)
