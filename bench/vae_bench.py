@@ -2,6 +2,7 @@
 
     python bench/vae_bench.py                 # both parts
     python bench/vae_bench.py speed           # steps/s: page-equivalent loop vs bare loop (ratio)
+    python bench/vae_bench.py browser         # the same, in the real page in Chromium
     python bench/vae_bench.py quality         # seconds to IWAE ≥ ceiling − 0.15 on moons; plain VAE
 
 speed: the bare loop is Adam on the same model and batch with nothing else; the page-equivalent
@@ -30,6 +31,7 @@ if str(ROOT) not in sys.path:
 import plotly.io as pio  # noqa: E402
 import torch  # noqa: E402
 
+from bench.harness import StreamlitServer, launch_chromium, wait_idle  # noqa: E402
 from reparam_core import toy_data  # noqa: E402
 from reparam_core.vae import estimator_loss  # noqa: E402
 from reparam_core.vae_train import PRESETS, THREADS, TrainConfig, Trainer  # noqa: E402
@@ -153,12 +155,83 @@ def speed(config: TrainConfig, rounds: int = 3, seconds: float = 5.0) -> None:
     )
 
 
+STEP_JS = """() => {
+  const m = [...document.querySelectorAll('[data-testid=stMetric]')].find(
+    (e) => e.querySelector('[data-testid=stMetricLabel]')?.innerText.trim() === 'step');
+  return m ? parseInt(m.querySelector('[data-testid=stMetricValue]').innerText.replace(/,/g, '')) : -1;
+}"""
+COUNT_CHART_UPDATES_JS = """() => {
+  window.__vaeUpdates = 0;
+  let last = null;
+  clearInterval(window.__vaePoll);
+  window.__vaePoll = setInterval(() => {
+    const el = document.querySelector('.st-key-vae_loss .js-plotly-plot');
+    const x = el && el.data && el.data.length ? el.data[0].x : null;
+    const v = x && x.length ? x[x.length - 1] : null;
+    if (v !== null && v !== last) { if (last !== null) window.__vaeUpdates += 1; last = v; }
+  }, 20);
+  return true;
+}"""
+
+
+def bench_vae_in_browser(browser, server, rounds: int = 3, seconds: float = 8.0) -> dict:
+    """The real page in Chromium: steps/s while playing (from the page's step counter) vs the bare
+    loop run in this process just before, alternating; chart refreshes/s = changes of the loss
+    chart's last plotted step, polled every 20 ms. Browser, server and bare loop share the machine."""
+    config = PRESETS["default"]
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    pg.goto(server.url + "/live_vae")
+    wait_idle(pg)
+    ratios, rates, pages, bares = [], [], [], []
+    try:
+        for _ in range(rounds):
+            bare = bare_steps_per_second(config, 5.0)
+            pg.get_by_role("button", name="Play").click()
+            pg.wait_for_function(f"() => ({STEP_JS})() > 0")
+            pg.wait_for_timeout(2000)  # past the first tick's warm-up
+            pg.evaluate(COUNT_CHART_UPDATES_JS)
+            s0, t0 = pg.evaluate(STEP_JS), time.perf_counter()
+            pg.wait_for_timeout(seconds * 1000)
+            s1, t1 = pg.evaluate(STEP_JS), time.perf_counter()
+            updates = pg.evaluate("() => window.__vaeUpdates")
+            pg.get_by_role("button", name="Pause").click()
+            wait_idle(pg)
+            sps = (s1 - s0) / (t1 - t0)
+            pages.append(sps)
+            bares.append(bare)
+            ratios.append(sps / bare)
+            rates.append(updates / (t1 - t0))
+    finally:
+        pg.close()
+    print(
+        f"browser: page {sum(pages) / rounds:.0f} steps/s vs bare {sum(bares) / rounds:.0f} "
+        f"steps/s, ratio {sum(ratios) / rounds:.2f}; loss chart redrawn {sum(rates) / rounds:.1f}/s"
+    )
+    return {"vae_throughput_ratio": sum(ratios) / rounds, "chart_refresh_hz": sum(rates) / rounds}
+
+
+def browser_part() -> None:
+    from playwright.sync_api import sync_playwright
+
+    server = StreamlitServer("app.py", "bench-vae.log")
+    try:
+        server.wait_healthy()
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            bench_vae_in_browser(browser, server)
+            browser.close()
+    finally:
+        server.stop()
+
+
 def main(argv: list[str]) -> None:
     torch.set_num_threads(THREADS)
     what = argv[1] if len(argv) > 1 else "all"
     print(f"torch threads: {torch.get_num_threads()}")
     if what in ("all", "speed"):
         speed(PRESETS["default"])
+    if what in ("all", "browser"):
+        browser_part()
     if what in ("all", "quality"):
         quality(PRESETS["default"], "default (moons)")
         quality(PRESETS["plain VAE"], "plain VAE (moons)", find_bar=False)

@@ -59,14 +59,14 @@ class TrainConfig:
     n_samples: int = 10_000
     noise: float | None = None
     hidden: int = 64
-    depth: int = 2
+    depth: int = 3
     z_dim: int = 2
-    lr: float = 3e-3
-    lr_decay_steps: int = 0
+    lr: float = 5e-3
+    lr_decay_steps: int = 10_000
     lr_final_fraction: float = 0.1
-    batch_size: int = 512
+    batch_size: int = 256
     beta: float = 1.0
-    warmup_steps: int = 2000
+    warmup_steps: int = 1000
     estimator: str = "pathwise"
     seed: int = 0
     n_heldout: int = 2000
@@ -121,7 +121,8 @@ def _float_in(name: str, value, lo: float, hi: float) -> None:
 
 
 PRESETS = {
-    # Beats the plain VAE by KL warm-up, a large batch and a cosine learning-rate decay.
+    # Beats the plain VAE by KL warm-up (1000 steps), batch 256, depth 3 and a cosine
+    # learning-rate decay (5e-3 → 5e-4 over 10 000 steps).
     "default": TrainConfig(),
     # Learned decoder variance, no warm-up, batch 128, constant lr: the KL term wins early, one
     # latent unit switches off (partial posterior collapse) and the IWAE stalls near −2.97.

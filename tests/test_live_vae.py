@@ -180,7 +180,8 @@ def test_presets_set_the_widgets():
     assert at.select_slider(key="batch").value == 128
     assert at.checkbox(key="decay").value is False
     at.button(key="vae_preset_default").click().run()
-    assert at.number_input(key="warmup").value == 2000 and at.checkbox(key="decay").value
+    assert at.number_input(key="warmup").value == 1000 and at.checkbox(key="decay").value
+    assert at.select_slider(key="batch").value == 256
 
 
 def test_url_settings_are_read_and_bad_ones_warned():
@@ -193,5 +194,5 @@ def test_url_settings_are_read_and_bad_ones_warned():
     no_exception(at)
     assert at.select_slider(key="hidden").value == 32
     assert at.radio(key="est").value == "score_baseline"
-    assert at.select_slider(key="lr").value == 0.003
+    assert at.select_slider(key="lr").value == 0.005  # the default
     assert any("lr" in w.value for w in at.warning)
