@@ -16,7 +16,7 @@ import streamlit as st
 
 from reparam_core import toy_data
 from reparam_ui import vae_figs as F
-from reparam_ui.common import Param, download_csv, guarded, init_from_query, show_figure, sync_query
+from reparam_ui.common import Param, csv_bytes, guarded, init_from_query, show_figure, sync_query
 from reparam_ui.vae_figs import CHUNK_MAX, CHUNK_MIN, GRID, GRID_K, N_SHOWN, TICK, VIEW_EVERY
 
 STEP_STEPS = 100  # steps per press of "Step"
@@ -262,7 +262,12 @@ def views_panel() -> None:
         return
     left, right = st.columns([3, 2], vertical_alignment="center")
     with left:
-        show_figure(F.grad_figure(trainer.grad_stats.columns()), key="vae_grad")
+        show_figure(
+            F.grad_figure(
+                trainer.grad_stats.columns(), core().GRADSTAT_FIRST, trainer.config.gradstat_every
+            ),
+            key="vae_grad",
+        )
     with right:
         explain(trainer)
     x = trainer.x_test.numpy()[:N_SHOWN]
@@ -278,29 +283,36 @@ def views_panel() -> None:
 
 
 def downloads(trainer) -> None:
-    c1, c2, c3 = st.columns(3)
-    c1.download_button(
-        "Model state_dict (.pt)",
-        trainer.state_dict_bytes,
-        file_name="live_vae_state_dict.pt",
-        mime="application/octet-stream",
-        key="vae_dl_model",
-        icon="📥",
-        on_click="ignore",
-    )
-    with c2:
-        download_csv(
+    """Built when clicked (so they hold the state at that moment, even while playing)."""
+    items = (
+        (
+            "Model state_dict (.pt)",
+            trainer.state_dict_bytes,
+            "live_vae_state_dict.pt",
+            "application/octet-stream",
+        ),
+        (
             "Training history (CSV)",
-            trainer.history.columns(),
+            lambda: csv_bytes(trainer.history.columns()),
             "live_vae_history.csv",
-            "vae_dl_hist",
-        )
-    with c3:
-        download_csv(
+            "text/csv",
+        ),
+        (
             "Held-out evaluations (CSV)",
-            trainer.evals.columns(),
+            lambda: csv_bytes(trainer.evals.columns()),
             "live_vae_evals.csv",
-            "vae_dl_evals",
+            "text/csv",
+        ),
+    )
+    for col, (label, data, name, mime) in zip(st.columns(3), items, strict=True):
+        col.download_button(
+            label,
+            data,
+            file_name=name,
+            mime=mime,
+            key=f"vae_dl_{name}",
+            icon="📥",
+            on_click="ignore",
         )
 
 

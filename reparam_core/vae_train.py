@@ -14,7 +14,8 @@ Per step t (Adam on a minibatch of `batch_size` training points):
 
 Every `eval_every` steps the held-out IWAE bound L_K (K = iwae_k) and Burda et al.'s active units
 are recorded; every `gradstat_every` steps the encoder gradient's variance and SNR over 16 eps
-draws on a fixed minibatch, for all three estimators at the current parameters.
+draws on a fixed minibatch, for all three estimators at the current parameters (and once early,
+at step `GRADSTAT_FIRST`).
 
 Safety: a non-finite or absurd (> `DIVERGED_LOSS` nats) loss, or non-finite parameters, restores
 the last finite snapshot (model + optimizer), sets `diverged` and stops; no such value enters the
@@ -46,6 +47,7 @@ THREADS = 1  # torch threads a page/bench should use: tiny matrices, several vis
 HISTORY_ROWS = 2000
 EVAL_ROWS = 1000
 GRADSTAT_ROWS = 500
+GRADSTAT_FIRST = 100  # an early gradient-variance probe, before the regular ones
 DIVERGED_LOSS = 1e6
 SNAPSHOT_EVERY = 100
 COLLAPSE_KL = 0.05  # nats: a held-out KL below this means q(z|x) ≈ p(z) for every x
@@ -341,7 +343,9 @@ class Trainer:
                 self._take_snapshot()
             if self.step % c.eval_every == 0:
                 self._evaluate_into_history(elapsed)
-            if c.gradstat_every and self.step % c.gradstat_every == 0:
+            if c.gradstat_every and (
+                self.step % c.gradstat_every == 0 or self.step == GRADSTAT_FIRST
+            ):
                 self._grad_stats_into_history()
             elapsed = time.perf_counter() - t0
         self.train_seconds += elapsed

@@ -35,7 +35,7 @@ TICK = 0.2  # s between training ticks (the fragment's run_every): ≥ 4 chart r
 CHUNK_MIN, CHUNK_MAX = 0.08, 0.18  # s of training per tick: TICK minus the measured render time
 VIEW_EVERY = 2.0  # s between redraws of the data / latent / density charts while playing
 N_SHOWN = 250  # points drawn in the data / latent charts
-GRID, GRID_K = 36, 8  # density heatmap resolution and importance samples
+GRID, GRID_K = 32, 24  # density heatmap resolution and importance samples
 
 
 def _fig(data: list[dict], layout: dict) -> go.Figure:
@@ -169,7 +169,7 @@ def loss_figure(
     return _fig(data, layout)
 
 
-def grad_figure(grad: dict[str, Sequence[float]]) -> go.Figure:
+def grad_figure(grad: dict[str, Sequence[float]], first: int = 100, every: int = 2000) -> go.Figure:
     """Encoder-gradient variance (tr Cov) and SNR of each estimator vs step, log scales."""
     data: list[dict] = []
     steps = list(grad.get("step", []))
@@ -201,6 +201,18 @@ def grad_figure(grad: dict[str, Sequence[float]]) -> go.Figure:
         "yaxis": {"type": "log", "title": {"text": "variance tr Cov[ĝ]"}},
         "yaxis2": {"type": "log", "anchor": "x2", "title": {"text": "SNR ‖E ĝ‖/√tr Cov"}},
     }
+    if not steps:
+        layout["annotations"] = [
+            {
+                "text": f"measured at step {first}, then every {every:,} steps",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 13},
+            }
+        ]
     return _fig(data, layout)
 
 

@@ -196,3 +196,25 @@ def test_url_settings_are_read_and_bad_ones_warned():
     assert at.radio(key="est").value == "score_baseline"
     assert at.select_slider(key="lr").value == 0.005  # the default
     assert any("lr" in w.value for w in at.warning)
+
+
+def test_downloads_are_offered_and_the_history_csv_parses():
+    import csv
+    import io
+
+    from reparam_core.vae_train import Trainer
+    from reparam_ui.common import csv_bytes
+
+    at = small_app()
+    at.button(key="vae_step").click().run()
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == [
+        "Model state_dict (.pt)",
+        "Training history (CSV)",
+        "Held-out evaluations (CSV)",
+    ]
+    tr = at.session_state["vae_trainer"]
+    assert isinstance(tr, Trainer)
+    rows = list(csv.reader(io.StringIO(csv_bytes(tr.history.columns()).decode())))
+    assert rows[0][:3] == ["step", "seconds", "neg_elbo"] and len(rows) == len(tr.history) + 1
+    assert float(rows[-1][0]) == 100

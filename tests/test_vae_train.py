@@ -51,7 +51,7 @@ def test_run_advances_by_the_requested_steps_and_records_history():
     np.testing.assert_allclose(cols["neg_elbo"], np.add(cols["recon"], cols["kl"]), rtol=1e-6)
     assert cols["beta"][-1] == 1.0 and cols["beta"][0] == pytest.approx(np.mean(np.arange(10) / 20))
     assert tr.evals.columns()["step"] == [25.0, 50.0, 75.0, 100.0]
-    assert tr.grad_stats.columns()["step"] == [50.0, 100.0]
+    assert tr.grad_stats.columns()["step"] == [50.0, 100.0]  # every 50, and the early probe at 100
     assert (
         tuple(tr.evals.columns()) == EVAL_COLUMNS and tuple(tr.grad_stats.columns()) == GRAD_COLUMNS
     )
