@@ -70,6 +70,14 @@ def quality(config: TrainConfig, label: str, budget: float = 30.0, find_bar: boo
         f"{final:.3f} = ceiling − {ceiling - final:.3f}; collapse: {tr.collapse or 'none'}; "
         f"active units {tr.evals.last('active_units'):.0f}/{config.z_dim}"
     )
+    if len(tr.grad_stats):
+        g = {k: v[-1] for k, v in tr.grad_stats.columns().items()}
+        print(
+            f"  encoder gradient at step {g['step']:.0f}: variance score/pathwise "
+            f"{g['var_score'] / g['var_pathwise']:.0f}×, score+baseline/pathwise "
+            f"{g['var_score_baseline'] / g['var_pathwise']:.0f}×; SNR pathwise {g['snr_pathwise']:.2f}, "
+            f"score {g['snr_score']:.3f}, score+baseline {g['snr_score_baseline']:.3f}"
+        )
     if find_bar:
         if hit:
             print(

@@ -184,15 +184,17 @@ def collapse_notice(trainer) -> None:
 
 
 def grad_sentence(trainer) -> str:
+    """The latest measured variance ratio, in words."""
     g = trainer.grad_stats
     if not len(g):
         return ""
     vp, vs, vb = (g.last(f"var_{e}") for e in ESTIMATORS)
-    sp, ss_ = g.last("snr_pathwise"), g.last("snr_score")
+    sp, ss_, sb = (g.last(f"snr_{e}") for e in ESTIMATORS)
     return (
-        f" At step {g.last('step'):,.0f} the score-function gradient's variance is "
-        f"{vs / vp:,.0f}× the pathwise one's ({vb / vp:,.0f}× with the leave-one-out baseline); "
-        f"SNR {sp:.2g} vs {ss_:.2g}."
+        f" Measured at step {g.last('step'):,.0f} on the same weights: the score-function "
+        f"gradient's variance is {vs / vp:,.1f}× the pathwise one's ({vb / vp:,.1f}× with the "
+        f"baseline, which averages 4 samples); SNR {sp:.2g} pathwise, {ss_:.2g} score, {sb:.2g} "
+        "score + baseline."
     )
 
 
@@ -200,17 +202,20 @@ def explain(trainer) -> None:
     est = trainer.config.estimator
     if est == "pathwise":
         text = (
-            "**What you see:** the encoder learns through z = μ + σ⊙ε — the gradient of log p(x|z) "
-            "flows back through z (the reparameterization trick), so its noise is small and the "
-            "−ELBO falls fast. Switch the estimator to the score function to compare."
+            "**What you see:** the encoder learns through z = μ + σ⊙ε — the gradient of "
+            "log p(x|z) flows back through z (the reparameterization trick). Switch the estimator "
+            "to the score function to compare: its curve starts over beside this one (dashed)."
         )
     else:
         text = (
-            "**What you see:** the encoder only gets log p(x|z)·∇ log q(z|x) (REINFORCE) — unbiased "
-            "but noisy, so it learns slowly and the −ELBO lags the dashed curve of a stored run with "
-            "another estimator"
-            + (", even with the leave-one-out baseline" if est == "score_baseline" else "")
-            + "."
+            "**What you see:** the encoder only gets log p(x|z)·∇ log q(z|x) (REINFORCE), with z "
+            "treated as a constant"
+            + (
+                " and a leave-one-out baseline over 4 samples per point"
+                if est == "score_baseline"
+                else ""
+            )
+            + ": unbiased, but noisier, so the −ELBO falls more slowly than the dashed stored run."
         )
     st.markdown(text + grad_sentence(trainer))
 
@@ -404,10 +409,11 @@ trainer = st.session_state.get("vae_trainer")
 if config is not None and (trainer is None or trainer.config != config):
     with st.spinner("Building the model and sampling the data…"):
         fresh = guarded(core().Trainer, config)
-    if fresh is not None:
-        retire(trainer)
-        trainer = st.session_state.vae_trainer = fresh
-        st.session_state.vae_ticks = []
+    retire(trainer)
+    trainer = st.session_state.vae_trainer = fresh  # None if the core rejected the settings
+    st.session_state.vae_ticks = []
+    if fresh is None:
+        st.session_state.vae_playing = False
 elif config is None:
     trainer = None  # settings invalid: keep the old run stored but do not train it
     st.session_state.vae_playing = False

@@ -112,14 +112,15 @@ def loss_figure(
     for name, run in (stored or {}).items():
         if name == estimator or not run.get("step"):
             continue
-        r = thin(run)
+        r = thin({"step": run["step"], "neg_elbo": run["neg_elbo"]})
         data.append(
             {
                 "type": "scatter",
                 "mode": "lines",
                 "x": r["step"],
                 "y": r["neg_elbo"],
-                "name": f"−ELBO, stored run: {ESTIMATOR_LABELS.get(name, name)}",
+                "name": f"−ELBO, stored run: {ESTIMATOR_LABELS.get(name, name)}"
+                + (f" ({run['label']})" if run.get("label") else ""),
                 "line": {"color": ESTIMATOR_COLORS.get(name), "dash": "dash", "width": 1.5},
             }
         )

@@ -145,6 +145,7 @@ def test_bad_noise_is_an_error_message_and_the_page_keeps_working():
     at = small_app(noise=2.0)  # moons accept noise ≤ 0.4
     no_exception(at)
     assert any("noise" in e.value for e in at.error)
+    assert not figures(at) and not at.metric  # no run is shown or trained with invalid settings
     at.number_input(key="noise").set_value(0.1).run()
     no_exception(at)
     assert not at.error

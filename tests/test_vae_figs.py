@@ -46,14 +46,15 @@ def test_thin_keeps_the_last_row_and_bounds_the_length(n):
 
 def test_loss_figure_has_the_ceiling_floor_and_the_stored_curve():
     evals = {"step": [500.0, 1000.0], "iwae": [-2.9, -2.6]}
+    n = 300  # more than thin keeps: the label must not be "thinned"
     stored = {
-        "score": {"step": [10.0, 20.0], "neg_elbo": [4.0, 3.9]},
+        "score": {"step": list(range(n)), "neg_elbo": [4.0] * n, "label": "lr 0.005"},
         "pathwise": {"step": [1.0], "neg_elbo": [9.0]},
     }
     spec = valid(F.loss_figure(history(2000), evals, -2.39, stored, "pathwise"))
     names = [t["name"] for t in spec["data"]]
     assert sum("stored run" in n for n in names) == 1  # only the other estimator's run
-    assert any("score function (REINFORCE)" in n for n in names)
+    assert any("score function (REINFORCE) (lr 0.005)" in n for n in names)
     iwae = next(t for t in spec["data"] if "IWAE" in t["name"])
     assert iwae["y"] == [2.9, 2.6]  # plotted as −IWAE, in nats like the loss
     line = spec["layout"]["shapes"][0]
