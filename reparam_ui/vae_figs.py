@@ -33,6 +33,7 @@ MAX_POINTS = 250
 # page's loop without running Streamlit code).
 TICK = 0.2  # s between training ticks (the fragment's run_every): ≥ 4 chart refreshes/s
 CHUNK_MIN, CHUNK_MAX = 0.08, 0.18  # s of training per tick: TICK minus the measured render time
+CHUNK_SLOW_MAX = 0.3  # s: longest chunk when the browser is slow to ask for the next tick
 VIEW_EVERY = 2.0  # s between redraws of the data / latent / density charts while playing
 N_SHOWN = 250  # points drawn in the data / latent charts
 GRID, GRID_K = 32, 24  # density heatmap resolution and importance samples
