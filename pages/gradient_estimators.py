@@ -18,7 +18,7 @@ from reparam_ui.common import (
     ensure_app_shell,
     guarded,
     init_from_query,
-    show_figure,
+    show_figure_spec,
     sync_query_keys,
 )
 
@@ -101,13 +101,59 @@ def fig2_monte_carlo(seed: int) -> dict:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def fig2_figure(seed: int):
-    """The Fig. 2 figure depends only on the seed of its Monte Carlo points."""
-    return G.variance_curves_figure(fig2_exact(), fig2_monte_carlo(seed))
+def fig2_figure(seed: int) -> dict:
+    """The Fig. 2 figure (as a dict) depends only on the seed of its Monte Carlo points."""
+    return G.variance_curves_figure(fig2_exact(), fig2_monte_carlo(seed)).to_dict()
 
 
 def monte_carlo(f: F.Fn, mu: float, sigma: float, wrt: str, n: int, seed: int) -> dict:
     return {m: E.gradient_samples(f, mu, sigma, wrt, m, n, seed) for m in E.METHODS}
+
+
+# Figures are cached as plain dicts per input (built once, re-wrapped without plotly's validation
+# on each rerun); the Monte Carlo run is cached through what it produces (table and figures), so
+# the ≤ 100 k samples per estimator are not kept.
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def function_view(name: str, k: float, mu: float, sigma: float, source: str) -> dict:
+    """f, f′ and the density on a grid of ±4σ around μ: the figure and the non-finite points."""
+    f = make_fn(name, k, source)
+    width = sigma if sigma > 0 else 1.0
+    xs = np.linspace(mu - 4 * width, mu + 4 * width, 401)
+    with np.errstate(all="ignore"):
+        fx = np.broadcast_to(np.asarray(f.f(xs), dtype=float), xs.shape)
+        dfx = np.broadcast_to(np.asarray(f.df(xs), dtype=float), xs.shape)
+    bad = ~np.isfinite(fx) | ~np.isfinite(dfx)
+    density = (
+        np.exp(-0.5 * ((xs - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+        if sigma > 0
+        else np.zeros_like(xs)
+    )
+    return {
+        "spec": G.function_figure(xs, fx, dfx, density, mu, width).to_dict(),
+        "bad": int(bad.sum()),
+        "first_bad": float(xs[bad][0]) if bad.any() else None,
+        "size": xs.size,
+    }
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def mc_view(
+    name: str, k: float, mu: float, sigma: float, source: str, wrt: str, n: int, seed: int
+) -> dict:
+    """One Monte Carlo run of n samples per estimator → the summary table and its three figures."""
+    exact = exact_all(name, k, mu, sigma, source)
+    samples = monte_carlo(make_fn(name, k, source), mu, sigma, wrt, n, seed)
+    truth = exact["true", wrt]
+    return {
+        "table": G.summary_table(exact, wrt, samples, n),
+        "hist": G.histogram_figure(samples, truth).to_dict(),
+        "running": G.running_mean_figure(samples, truth).to_dict(),
+        "var_n": G.variance_of_mean_figure(
+            {m: exact[wrt, m][1] for m in E.METHODS}, samples, n
+        ).to_dict(),
+    }
 
 
 # ------------------------------------------------------------------------- callbacks
@@ -141,35 +187,9 @@ with tab_beyond:
         render_beyond()
 
 
-def gaussian_view() -> None:
-    """The Gaussian estimators: set-up, exact and MC statistics, Fig. 2, failure cases."""
-    with st.expander("The four estimators (one sample each)", expanded=False):
-        st.latex(
-            r"\text{pathwise: } \hat g = f'(\mu+\sigma\varepsilon)\,\frac{\partial x}{\partial\theta},"
-            r"\quad \frac{\partial x}{\partial\mu}=1,\ \frac{\partial x}{\partial\sigma}=\varepsilon"
-        )
-        st.latex(
-            r"\text{score: } \hat g = f(x)\,\partial_\theta \log\mathcal N(x\mid\mu,\sigma^2),"
-            r"\quad s_\mu=\frac{\varepsilon}{\sigma},\ s_\sigma=\frac{\varepsilon^2-1}{\sigma}"
-        )
-        st.latex(
-            r"\text{score + baseline: } \hat g = (f(x)-b)\,s,"
-            r"\quad b^\star=\frac{\mathbb E[f s^2]}{\mathbb E[s^2]}\ \text{(leave-one-out estimate)}"
-        )
-        st.latex(
-            r"\text{measure-valued: } \hat g_\mu=\frac{f(\mu+\sigma W)-f(\mu-\sigma W)}{\sigma\sqrt{2\pi}},"
-            r"\ W\sim\mathrm{Weibull}(\sqrt2,2);\quad "
-            r"\hat g_\sigma=\frac{f(\mu+\sigma M)-f(\mu+\sigma U M)}{\sigma},\ "
-            r"M\sim\text{dbl-Maxwell},\ U\sim\mathcal U(0,1)"
-        )
-        st.markdown(
-            "The pathwise estimator needs $f$ differentiable and moves $\\theta$ into the "
-            "deterministic map $x = \\mu+\\sigma\\varepsilon$; the score function only needs "
-            "$f(x)$; the measure-valued one costs **two** evaluations of $f$ per sample."
-        )
-
-    init_from_query(PARAMS)
-
+@st.fragment
+def setup_and_run() -> None:
+    """Sections 1 and 2: a control change reruns only this fragment, not Fig. 2 or the cards."""
     # ---- 1. set-up -----------------------------------------------------------------------------
     st.header("1 · Set-up")
     with st.container(border=True):
@@ -209,6 +229,8 @@ def gaussian_view() -> None:
             )
             seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
     sync_query_keys(PARAMS)  # leaves other views' URL keys (e.g. bg_*) alone
+    if st.session_state.get("ge_fig2") and int(seed) != st.session_state.get("_ge_full_seed"):
+        st.rerun(scope="app")  # Fig. 2's Monte Carlo points follow the seed
 
     f = None
     if fn_name == "custom":
@@ -221,33 +243,21 @@ def gaussian_view() -> None:
                 f = guarded(make_fn, "custom", k, source)
     else:
         f = guarded(make_fn, fn_name, k, "")
+    source = source if fn_name == "custom" else ""
 
-    exact = (
-        guarded(exact_all, fn_name, k, mu, sigma, source if fn_name == "custom" else "")
-        if f
-        else None
-    )
+    exact = guarded(exact_all, fn_name, k, mu, sigma, source) if f else None
 
     if f is not None:
-        width = sigma if sigma > 0 else 1.0
-        xs = np.linspace(mu - 4 * width, mu + 4 * width, 401)
-        with np.errstate(all="ignore"):
-            fx = np.broadcast_to(np.asarray(f.f(xs), dtype=float), xs.shape)
-            dfx = np.broadcast_to(np.asarray(f.df(xs), dtype=float), xs.shape)
-        bad = ~np.isfinite(fx) | ~np.isfinite(dfx)
-        if bad.any():
+        view = guarded(function_view, fn_name, k, mu, sigma, source)
+        if view is not None and view["bad"]:
             st.warning(
-                f"f or f′ is not finite at {int(bad.sum())} of {xs.size} plotted points "
-                f"(first at x = {xs[bad][0]:.4g}); those points are left out of the plot."
+                f"f or f′ is not finite at {view['bad']} of {view['size']} plotted points "
+                f"(first at x = {view['first_bad']:.4g}); those points are left out of the plot."
             )
-        density = (
-            np.exp(-0.5 * ((xs - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
-            if sigma > 0
-            else np.zeros_like(xs)
-        )
         left, right = st.columns([3, 1])
         with left:
-            show_figure(G.function_figure(xs, fx, dfx, density, mu, width), key="fig_f")
+            if view is not None:
+                show_figure_spec(view["spec"], key="fig_f")
         with right:
             st.latex(f"f(x) = {f.latex}")
             st.latex(
@@ -267,11 +277,15 @@ def gaussian_view() -> None:
 
     # ---- 2. per estimator ------------------------------------------------------------------------
     st.header("2 · Exact statistics and a Monte Carlo run")
-    samples = guarded(monte_carlo, f, mu, sigma, wrt, int(n), int(seed)) if exact else None
+    run = (
+        guarded(mc_view, fn_name, k, mu, sigma, source, wrt, int(n), int(seed))
+        if exact is not None
+        else None
+    )
 
-    if exact is not None and samples is not None:
+    if exact is not None and run is not None:
         truth = exact["true", wrt]
-        table = G.summary_table(exact, wrt, samples, int(n))
+        table = run["table"]
         num = st.column_config.NumberColumn
         st.dataframe(
             table,
@@ -299,44 +313,57 @@ def gaussian_view() -> None:
             file_name=f"estimators_{fn_name}_{wrt}.csv",
             key="dl_table",
         )
-        show_figure(G.histogram_figure(samples, truth), key="fig_hist")
-        show_figure(G.running_mean_figure(samples, truth), key="fig_running")
-        show_figure(
-            G.variance_of_mean_figure({m: exact[wrt, m][1] for m in E.METHODS}, samples, int(n)),
-            key="fig_var_n",
-        )
+        show_figure_spec(run["hist"], key="fig_hist")
+        show_figure_spec(run["running"], key="fig_running")
+        show_figure_spec(run["var_n"], key="fig_var_n")
     else:
         st.info("Fix the set-up above (see the message there) to see the estimators.")
 
-    # ---- 3. Fig. 2 -------------------------------------------------------------------------------
-    st.header("3 · Variance curves (Mohamed et al. 2020, Fig. 2)")
-    st.markdown(
-        "Single-sample variance of each estimator against the cost parameter $k$, at "
-        "$\\mu=\\sigma=1$: lines are exact (vectorized quadrature, 2400 values), circles are sample "
-        f"variances of {FIG2_MC_N} Monte Carlo estimates (seed {int(seed)})."
-    )
-    with st.spinner("Integrating the Fig. 2 sweep…"):
-        sweeps = fig2_exact()
-        fig2 = fig2_figure(int(seed))
-    show_figure(fig2, key="fig_fig2")
-    curve_rows: dict[str, list] = {
-        "cost": [],
-        "k": [],
-        "theta": [],
-        "estimator": [],
-        "variance": [],
-    }
-    for name, (ks, var) in sweeps.items():
-        for (w, m), v in var.items():
-            curve_rows["cost"] += [name] * len(ks)
-            curve_rows["k"] += [float(x) for x in ks]
-            curve_rows["theta"] += [w] * len(ks)
-            curve_rows["estimator"] += [m] * len(ks)
-            curve_rows["variance"] += [float(x) for x in v]
-    download_csv(
-        "Download the curves (CSV)", curve_rows, file_name="fig2_variance.csv", key="dl_fig2"
-    )
 
+def fig2_section() -> None:
+    """Section 3, Fig. 2: computed and drawn only while its expander is open (lazy)."""
+    seed = int(st.session_state["seed"])
+    fig2 = st.expander(
+        "3 · Variance curves (Mohamed et al. 2020, Fig. 2)",
+        key="ge_fig2",
+        icon=":material/show_chart:",
+        on_change="rerun",  # lazy: the 6-panel figure is built and drawn only when open
+        bind="query-params",  # open in a shared URL too
+    )
+    with fig2:
+        if not fig2.open:
+            return
+        st.markdown(
+            "Single-sample variance of each estimator against the cost parameter $k$, at "
+            "$\\mu=\\sigma=1$: lines are exact (vectorized quadrature, 2400 values), circles are "
+            f"sample variances of {FIG2_MC_N} Monte Carlo estimates (seed {seed})."
+        )
+        with st.spinner("Integrating the Fig. 2 sweep…"):
+            sweeps = fig2_exact()
+            spec = fig2_figure(seed)
+        show_figure_spec(spec, key="fig_fig2")
+        curve_rows: dict[str, list] = {
+            "cost": [],
+            "k": [],
+            "theta": [],
+            "estimator": [],
+            "variance": [],
+        }
+        for name, (ks, var) in sweeps.items():
+            for (w, m), v in var.items():
+                curve_rows["cost"] += [name] * len(ks)
+                curve_rows["k"] += [float(x) for x in ks]
+                curve_rows["theta"] += [w] * len(ks)
+                curve_rows["estimator"] += [m] * len(ks)
+                curve_rows["variance"] += [float(x) for x in v]
+        download_csv(
+            "Download the curves (CSV)", curve_rows, file_name="fig2_variance.csv", key="dl_fig2"
+        )
+
+
+def failures_section() -> None:
+    """Section 4: the cases where each estimator fails, computed exactly (cached)."""
+    sweeps = fig2_exact()
     # ---- 4. where each fails ---------------------------------------------------------------------
     st.header("4 · Where each estimator fails or loses")
     st.caption("All numbers below are computed now, exactly, at μ = σ = 1 and θ = μ.")
@@ -406,6 +433,42 @@ def gaussian_view() -> None:
             on_click=load_case,
             kwargs={"fn": "square", "k": -3.0, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
         )
+
+
+def gaussian_view() -> None:
+    """The Gaussian estimators: set-up, exact and MC statistics, Fig. 2, failure cases."""
+    with st.expander("The four estimators (one sample each)", expanded=False):
+        st.latex(
+            r"\text{pathwise: } \hat g = f'(\mu+\sigma\varepsilon)\,\frac{\partial x}{\partial\theta},"
+            r"\quad \frac{\partial x}{\partial\mu}=1,\ \frac{\partial x}{\partial\sigma}=\varepsilon"
+        )
+        st.latex(
+            r"\text{score: } \hat g = f(x)\,\partial_\theta \log\mathcal N(x\mid\mu,\sigma^2),"
+            r"\quad s_\mu=\frac{\varepsilon}{\sigma},\ s_\sigma=\frac{\varepsilon^2-1}{\sigma}"
+        )
+        st.latex(
+            r"\text{score + baseline: } \hat g = (f(x)-b)\,s,"
+            r"\quad b^\star=\frac{\mathbb E[f s^2]}{\mathbb E[s^2]}\ \text{(leave-one-out estimate)}"
+        )
+        st.latex(
+            r"\text{measure-valued: } \hat g_\mu=\frac{f(\mu+\sigma W)-f(\mu-\sigma W)}{\sigma\sqrt{2\pi}},"
+            r"\ W\sim\mathrm{Weibull}(\sqrt2,2);\quad "
+            r"\hat g_\sigma=\frac{f(\mu+\sigma M)-f(\mu+\sigma U M)}{\sigma},\ "
+            r"M\sim\text{dbl-Maxwell},\ U\sim\mathcal U(0,1)"
+        )
+        st.markdown(
+            "The pathwise estimator needs $f$ differentiable and moves $\\theta$ into the "
+            "deterministic map $x = \\mu+\\sigma\\varepsilon$; the score function only needs "
+            "$f(x)$; the measure-valued one costs **two** evaluations of $f$ per sample."
+        )
+
+    init_from_query(PARAMS)
+    # The seed this full run draws Fig. 2 with; a seed change inside the fragment below
+    # reruns the whole page only while Fig. 2 is open (nothing else outside depends on it).
+    st.session_state["_ge_full_seed"] = st.session_state["seed"]
+    setup_and_run()
+    fig2_section()
+    failures_section()
 
 
 with tab_gauss:

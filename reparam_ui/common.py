@@ -170,3 +170,14 @@ def download_figure_html_deferred(label: str, fig: Any, file_name: str, key: str
     st.download_button(
         label, build, file_name=file_name, mime="text/html", key=key, icon="📥", on_click="ignore"
     )
+
+
+def show_figure_spec(spec: dict, key: str | None = None) -> None:
+    """`show_figure` for a figure kept as a plain dict (e.g. returned by `st.cache_data`).
+
+    The dict is re-wrapped without plotly's validation (it came from a Figure, so it is valid):
+    ≈ 2 ms instead of ≈ 20–100 ms for a figure with subplots.
+    """
+    import plotly.graph_objects as go
+
+    show_figure(go.Figure(spec, _validate=False), key=key)

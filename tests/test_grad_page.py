@@ -18,8 +18,17 @@ PAGE = "pages/gradient_estimators.py"
 
 @pytest.fixture(scope="module")
 def session():
-    """One AppTest session shared by the tests that set every control they depend on."""
-    return app_test(PAGE)
+    """One AppTest session shared by the tests that set every control they depend on
+    (with the lazy Fig. 2 section open, so it is exercised under every setting too)."""
+    return open_fig2(app_test(PAGE))
+
+
+def open_fig2(at):
+    """Open the lazy Fig. 2 expander (as a click on it does) and rerun."""
+    at.session_state["ge_fig2"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 def set_up(at, **values):
@@ -62,7 +71,13 @@ def test_default_view_shows_everything():
     assert list(t["cost / sample"]) == [1, 1, 1, 2]
     assert "SE at N=2000" in t.columns
     specs = charts(at)
-    assert len(specs) == 5  # f/f′/density, histograms, running means, Var(mean) vs N, Fig. 2
+    assert len(specs) == 4  # f/f′/density, histograms, running means, Var(mean) vs N
+    assert len(at.get("download_button")) == 1
+    assert any("Fig. 2" in e.label for e in at.expander)  # offered, closed
+    at = open_fig2(at)  # Fig. 2 is lazy: built and sent only once its expander is open
+    specs = charts(at)
+    assert len(specs) == 5  # … and Fig. 2
+    assert sum(len(d["y"]["bdata"]) > 0 for d in specs[4]["data"]) == 48  # 6 panels × 4 × 2
     assert len(at.get("download_button")) == 2
     assert {b.label for b in at.button} >= {"Try the step", "Try cos(5x)", "Try (x + 3)²"}
     text = " ".join(m.value for m in at.markdown)
@@ -107,7 +122,7 @@ def test_invalid_sigma_is_an_error_message_and_the_page_recovers(session):
     at = set_up(session, fn="square", k=0.0, mu=1.0, sigma=0.0, wrt="mu")
     assert "sigma must be > 0, got 0" in errors(at)
     assert len(at.dataframe) == 0
-    assert len(charts(at)) == 2  # f plot (no density) and Fig. 2 still render
+    assert len(charts(at)) == 2  # f plot (no density) and Fig. 2 (open here) still render
     at = set_up(session, sigma=1.0)
     assert not at.error
     assert table(at)["Var[ĝ]"].iloc[1] == pytest.approx(30.0, rel=1e-9)  # score, μ: Fig. 2
@@ -182,6 +197,17 @@ def url_app(**query):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def test_fig2_opens_from_the_url_and_follows_the_seed():
+    at = url_app(ge_fig2="true", seed="7")
+    text = " ".join(m.value for m in at.markdown)
+    assert "(seed 7)" in text
+    assert len(charts(at)) == 5 and len(at.get("download_button")) == 2
+    first = charts(at)[4]["data"][1]["y"]  # Monte Carlo points of the first panel
+    at.number_input(key="seed").set_value(8).run()
+    assert "(seed 8)" in " ".join(m.value for m in at.markdown)
+    assert charts(at)[4]["data"][1]["y"] != first
 
 
 def test_url_state_is_applied():

@@ -36,7 +36,7 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
     assert true_gradient_caption(page) == pytest.approx(-2.0, abs=1e-6)  # (x − 2)², θ = μ
     before_table = table_text(page)
     before = page.evaluate(CHART_STATE)
-    assert len(before) == 5
+    assert len(before) == 4  # Fig. 2 is lazy: closed at first load
 
     page.locator("[data-testid=stSelectbox]").first.click()
     page.get_by_role("option", name="cos(k x)").click()
@@ -52,7 +52,13 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
     for chart in (after[1], after[2]):
         marks = {round(v, 9) for pair in chart["shapes"] for v in pair if v is not None}
         assert any(math.isclose(v, truth, rel_tol=1e-6) for v in marks), marks
-    assert "fn=cos" in page.url
+    assert "fn=cos" in page.url  # written by the set-up fragment's rerun
+
+    page.get_by_text("Variance curves (Mohamed et al. 2020, Fig. 2)").click()
+    wait_for_app(page)
+    assert exception_count(page) == 0
+    assert len(page.evaluate(CHART_STATE)) == 5
+    assert "ge_fig2=" in page.url and "fn=cos" in page.url
 
 
 @pytest.mark.parametrize(
@@ -65,7 +71,7 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
     ],
 )
 def test_extreme_and_invalid_settings_never_raise(app_url, page, query):
-    open_page(page, app_url, "gradient_estimators", query=query)
+    open_page(page, app_url, "gradient_estimators", query=query + "&ge_fig2=true")
     assert exception_count(page) == 0
     assert page.locator("h1").first.inner_text().strip() == "Gradient estimators"
     assert page.locator("[data-testid=stPlotlyChart]").count() >= 1  # Fig. 2 always renders
