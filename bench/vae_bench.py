@@ -49,7 +49,8 @@ def big_eval(tr: Trainer, n: int = 10_000, k: int = 256) -> float:
     return tr.evaluate(x, k)["iwae"]
 
 
-def quality(config: TrainConfig, label: str, budget: float = 30.0, find_bar: bool = True) -> None:
+def quality(config: TrainConfig, label: str, budget: float = 30.0, find_bar: bool = True) -> dict:
+    """Prints the run; returns {"seconds_to_iwae_target": s (inf if missed), "final_iwae_gap": nats}."""
     ceiling = toy_data.ceiling(config.dataset, config.noise)
     tr = Trainer(config)
     hit = None
@@ -86,6 +87,10 @@ def quality(config: TrainConfig, label: str, budget: float = 30.0, find_bar: boo
             )
         else:
             print(f"  did NOT reach ceiling − {BAR} within {budget:.0f} s")
+    return {
+        "seconds_to_iwae_target": hit[0] if hit else float("inf"),
+        "final_iwae_gap": ceiling - final,
+    }
 
 
 def bare_steps_per_second(config: TrainConfig, seconds: float) -> float:
