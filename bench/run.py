@@ -58,6 +58,11 @@ OBSERVE_CHARTS = """() => {
 
 
 def idle_with_charts(page, timeout: float = 60_000) -> None:
+    """Idle as Streamlit's e2e tests wait, with the page's title shown and every chart drawn.
+
+    The title check matters: before the first script run the app already reports notRunning.
+    """
+    page.wait_for_selector("[data-testid=stMain] h1", timeout=timeout)
     wait_idle(page, timeout)
     page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
 
@@ -88,7 +93,7 @@ def bench_page_load(browser, app: StreamlitServer, floor: StreamlitServer, loads
 
 def nudge_first_widget(page) -> None:
     """Change the first slider (→ key) or, failing that, the first number input (+ button)."""
-    slider = page.locator("[data-testid=stMain] [data-testid=stSlider] [role=slider]").first
+    slider = page.locator("[data-testid=stMain] [data-testid=stSlider] input[type=range]").first
     if slider.count():
         slider.focus()
         page.keyboard.press("ArrowRight")
@@ -128,6 +133,32 @@ def bench_rerun(browser, app: StreamlitServer, floor: StreamlitServer, repeats: 
     return {"rerun_latency_ratio": max(worst.values()) / floor_t}
 
 
+def bench_rss_sessions(browser, app: StreamlitServer, train_seconds: float, n: int = 5) -> dict:
+    """Server RSS after `n` concurrent sessions each visited every page and trained a VAE."""
+    print(f"  rss at start                 {app.rss_mb():6.0f} MB")
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(n)]
+    pages = [c.new_page() for c in contexts]
+    for name, path in PAGES.items():
+        for pg in pages:
+            pg.goto(f"{app.url}/{path}")
+        for pg in pages:
+            idle_with_charts(pg)
+        print(f"  rss after {n} × {name:18s} {app.rss_mb():6.0f} MB")
+    for pg in pages:
+        pg.get_by_role("button", name="Play").click()
+    time.sleep(train_seconds)
+    peak = app.rss_mb()
+    for pg in pages:
+        pg.get_by_role("button", name="Pause").click()
+    for pg in pages:
+        wait_idle(pg)
+    rss = max(peak, app.rss_mb())
+    print(f"  rss after {n} sessions trained {train_seconds:.0f} s   {rss:6.0f} MB")
+    for c in contexts:
+        c.close()
+    return {"rss_mb_5_sessions": rss}
+
+
 def bench_fig2() -> dict:
     from bench.fig2_sweep import sweep_seconds
 
@@ -139,7 +170,7 @@ def bench_fig2() -> dict:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--loads", type=int, default=3)
-    ap.add_argument("--only", default="page_load,rerun,vae,rss,fig2")
+    ap.add_argument("--only", default="fig2,quality,page_load,rerun,vae,rss")
     ap.add_argument("--train-seconds", type=float, default=20.0)
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
@@ -147,6 +178,12 @@ def main(argv: list[str] | None = None) -> dict:
 
     if "fig2" in only:
         results.update(bench_fig2())
+    if "quality" in only:
+        from bench.vae_bench import quality
+        from reparam_core.vae_train import PRESETS
+
+        q = quality(PRESETS["default"], "default")
+        results["seconds_to_iwae_target"] = q["seconds_to_iwae_target"]
     if only & {"page_load", "rerun", "vae", "rss"}:
         from playwright.sync_api import sync_playwright
 
@@ -162,12 +199,10 @@ def main(argv: list[str] | None = None) -> dict:
                 if "rerun" in only:
                     results.update(bench_rerun(browser, app, floor, args.loads))
                 if "vae" in only:
-                    from bench.vae_live import bench_vae_in_browser
+                    from bench.vae_bench import bench_vae_in_browser
 
                     results.update(bench_vae_in_browser(browser, app))
                 if "rss" in only:
-                    from bench.vae_live import bench_rss_sessions
-
                     results.update(bench_rss_sessions(browser, app, args.train_seconds))
                 browser.close()
         finally:
