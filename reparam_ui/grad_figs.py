@@ -2,10 +2,16 @@
 
 Every builder is a plain function of numpy arrays returning a plotly Figure, so it can be tested
 without Streamlit. Colours are fixed per estimator so the figures read together.
+
+Speed: the builders run on every change of the page's controls, so they assemble plain dicts
+(traces, and a subplot layout computed once per grid shape by `make_subplots`) and wrap them once
+without plotly's per-property validation: ≈ 5 ms per figure instead of ≈ 50–150 ms.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -45,6 +51,37 @@ def _axis(i: int) -> str:
     return "" if i == 1 else str(i)
 
 
+@functools.lru_cache(maxsize=16)
+def _grid_layout(rows: int, cols: int, titled: bool, vertical_spacing: float | None) -> dict:
+    """The layout `make_subplots` builds for this grid (axes, domains, title annotations)."""
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[" "] * (rows * cols) if titled else None,
+        vertical_spacing=vertical_spacing,
+    )
+    return fig.layout.to_plotly_json()
+
+
+def _grid(rows: int, cols: int, titles: Sequence[str] = (), vertical_spacing=None) -> dict:
+    """A fresh copy of the grid layout with `titles` (row-major) on the subplots."""
+    layout = copy.deepcopy(_grid_layout(rows, cols, bool(titles), vertical_spacing))
+    for note, text in zip(layout.get("annotations", []), titles, strict=False):
+        note["text"] = text
+    return layout
+
+
+def _axes(layout: dict, prefix: str) -> list[dict]:
+    """The layout's axis dicts named `prefix`, `prefix`2, … (e.g. "xaxis"), in subplot order."""
+    names = sorted((k for k in layout if k.startswith(prefix)), key=lambda k: int(k[5:] or 1))
+    return [layout[k] for k in names]
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """Wrap trace and layout dicts built here (valid by construction) without re-validation."""
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
 def _truth_lines(count: int, value: float, vertical: bool) -> list[dict]:
     """Dashed lines at the true gradient in subplots 1..count (one layout update, not add_vline)."""
     line = {"color": TRUTH, "dash": "dash", "width": 1.5}
@@ -71,39 +108,31 @@ def function_figure(x, fx, dfx, density, mu: float, sigma: float, title: str = "
 
     Non-finite values of f or f' are left out (gaps), never plotted.
     """
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=np.asarray(density),
-            name="density N(x | μ, σ²)",
-            fill="tozeroy",
-            line={"color": _rgba("#9467bd", 0.9), "width": 1},
-            fillcolor=_rgba("#9467bd", 0.18),
-        ),
-        secondary_y=True,
-    )
-    fig.add_trace(
-        go.Scatter(x=x, y=_finite_or_nan(fx), name="f(x)", line={"color": "#17becf", "width": 3}),
-        secondary_y=False,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x, y=_finite_or_nan(dfx), name="f′(x)", line={"color": "#e377c2", "dash": "dash"}
-        ),
-        secondary_y=False,
-    )
-    fig.add_vline(x=mu, line={"color": TRUTH, "dash": "dot"}, annotation_text="μ")
-    fig.update_xaxes(title_text="x")
-    fig.update_yaxes(title_text="f(x), f′(x)", secondary_y=False)
-    fig.update_yaxes(title_text="density", secondary_y=True, rangemode="tozero", showgrid=False)
-    fig.update_layout(
-        title=title or f"f, f′ and the sampling density N({mu:g}, {sigma:g}²)",
-        height=360,
-        margin={"t": 50, "b": 40},
-        legend={"orientation": "h", "y": -0.2},
-    )
-    return fig
+    x = np.asarray(x, dtype=float)
+    data = [
+        dict(type="scatter", x=x, y=np.asarray(density, dtype=float), name="density N(x | μ, σ²)",
+             fill="tozeroy", line={"color": _rgba("#9467bd", 0.9), "width": 1},
+             fillcolor=_rgba("#9467bd", 0.18), xaxis="x", yaxis="y2"),
+        dict(type="scatter", x=x, y=_finite_or_nan(fx), name="f(x)",
+             line={"color": "#17becf", "width": 3}, xaxis="x", yaxis="y"),
+        dict(type="scatter", x=x, y=_finite_or_nan(dfx), name="f′(x)",
+             line={"color": "#e377c2", "dash": "dash"}, xaxis="x", yaxis="y"),
+    ]  # fmt: skip
+    layout = {
+        "xaxis": {"anchor": "y", "domain": [0.0, 0.94], "title": {"text": "x"}},
+        "yaxis": {"anchor": "x", "domain": [0.0, 1.0], "title": {"text": "f(x), f′(x)"}},
+        "yaxis2": {"anchor": "x", "overlaying": "y", "side": "right", "title": {"text": "density"},
+                   "rangemode": "tozero", "showgrid": False},
+        "shapes": [{"type": "line", "x0": mu, "x1": mu, "xref": "x", "y0": 0, "y1": 1,
+                    "yref": "y domain", "line": {"color": TRUTH, "dash": "dot"}}],
+        "annotations": [{"text": "μ", "x": mu, "xref": "x", "y": 1, "yref": "y domain",
+                         "showarrow": False, "xanchor": "left", "yanchor": "top"}],
+        "title": {"text": title or f"f, f′ and the sampling density N({mu:g}, {sigma:g}²)"},
+        "height": 360,
+        "margin": {"t": 50, "b": 40},
+        "legend": {"orientation": "h", "y": -0.2},
+    }  # fmt: skip
+    return _figure(data, layout)
 
 
 def histogram_figure(
@@ -116,8 +145,8 @@ def histogram_figure(
     """
     methods = [m for m in METHODS if m in samples]
     titles = []
-    bars = []
-    for m in methods:
+    data = []
+    for col, m in enumerate(methods, start=1):
         g = np.asarray(samples[m], dtype=float)
         lo, hi = np.quantile(g, [quantile, 1 - quantile]) if g.size > 1 else (g[0], g[0])
         lo, hi = min(lo, truth), max(hi, truth)
@@ -126,31 +155,32 @@ def histogram_figure(
         counts, edges = np.histogram(g, bins=bins, range=(lo, hi))
         outside = int(g.size - counts.sum())
         titles.append(SHORT[m] + (f"<br><sup>{outside} outside the range</sup>" if outside else ""))
-        bars.append((m, counts, edges))
-    fig = make_subplots(rows=1, cols=max(len(methods), 1), subplot_titles=titles)
-    for col, (m, counts, edges) in enumerate(bars, start=1):
-        fig.add_trace(
-            go.Bar(
+        a = _axis(col)
+        data.append(
+            dict(
+                type="bar",
                 x=0.5 * (edges[:-1] + edges[1:]),
                 y=counts,
                 width=np.diff(edges),
                 marker={"color": _rgba(COLORS[m], 0.75)},
                 name=LABELS[m],
                 showlegend=False,
-            ),
-            row=1,
-            col=col,
+                xaxis=f"x{a}",
+                yaxis=f"y{a}",
+            )  # fmt: skip
         )
-    fig.update_layout(shapes=_truth_lines(len(bars), truth, vertical=True))
-    fig.update_xaxes(title_text="per-sample estimate ĝ")
-    fig.update_yaxes(title_text="count", col=1)
-    fig.update_layout(
-        title=f"Per-sample estimates (dashed: true gradient {truth:.4g})",
+    layout = _grid(1, max(len(methods), 1), titles)
+    for ax in _axes(layout, "xaxis"):
+        ax["title"] = {"text": "per-sample estimate ĝ"}
+    layout["yaxis"]["title"] = {"text": "count"}
+    layout.update(
+        shapes=_truth_lines(len(data), truth, vertical=True),
+        title={"text": f"Per-sample estimates (dashed: true gradient {truth:.4g})"},
         height=340,
         bargap=0,
         margin={"t": 90, "b": 40},
     )
-    return fig
+    return _figure(data, layout)
 
 
 def running_mean_figure(
@@ -162,44 +192,38 @@ def running_mean_figure(
     a log axis, from `start` (the SE of a handful of samples is itself too noisy to draw).
     """
     methods = [m for m in METHODS if m in samples]
-    fig = make_subplots(
-        rows=2, cols=2, subplot_titles=[LABELS[m] for m in methods], vertical_spacing=0.2
-    )
+    data = []
     for idx, m in enumerate(methods):
-        row, col = idx // 2 + 1, idx % 2 + 1
+        a = _axis(idx + 1)
         i, mean, se = running_mean(samples[m], points)
         keep = i >= min(start, i[-1])
         i, mean, se = i[keep], mean[keep], se[keep]
         upper, lower = mean + 2 * se, mean - 2 * se
-        fig.add_trace(
-            go.Scatter(
-                x=np.concatenate([i, i[::-1]]),
-                y=np.concatenate([upper, lower[::-1]]),
-                fill="toself",
-                fillcolor=_rgba(COLORS[m], 0.2),
-                line={"width": 0},
-                hoverinfo="skip",
-                name=f"{LABELS[m]} ±2 SE",
-                showlegend=False,
-            ),
-            row=row,
-            col=col,
-        )
-        fig.add_trace(
-            go.Scatter(x=i, y=mean, line={"color": COLORS[m]}, name=LABELS[m], showlegend=False),
-            row=row,
-            col=col,
-        )
-    fig.update_layout(shapes=_truth_lines(len(methods), truth, vertical=False))
-    fig.update_xaxes(type="log")
-    fig.update_xaxes(title_text="samples N", row=2)
-    fig.update_yaxes(title_text="running mean")
-    fig.update_layout(
-        title=f"Running mean ± 2 standard errors (dashed: true gradient {truth:.4g})",
+        data.append(
+            dict(type="scatter", x=np.concatenate([i, i[::-1]]),
+                 y=np.concatenate([upper, lower[::-1]]), fill="toself",
+                 fillcolor=_rgba(COLORS[m], 0.2), line={"width": 0}, hoverinfo="skip",
+                 name=f"{LABELS[m]} ±2 SE", showlegend=False, xaxis=f"x{a}", yaxis=f"y{a}")
+        )  # fmt: skip
+        data.append(
+            dict(type="scatter", x=i, y=mean, line={"color": COLORS[m]}, name=LABELS[m],
+                 showlegend=False, xaxis=f"x{a}", yaxis=f"y{a}")
+        )  # fmt: skip
+    layout = _grid(2, 2, [LABELS[m] for m in methods], vertical_spacing=0.2)
+    layout["annotations"] = layout["annotations"][: len(methods)]
+    for j, ax in enumerate(_axes(layout, "xaxis")):
+        ax["type"] = "log"
+        if j >= 2:  # bottom row
+            ax["title"] = {"text": "samples N"}
+    for ax in _axes(layout, "yaxis"):
+        ax["title"] = {"text": "running mean"}
+    layout.update(
+        shapes=_truth_lines(len(methods), truth, vertical=False),
+        title={"text": f"Running mean ± 2 standard errors (dashed: true gradient {truth:.4g})"},
         height=520,
         margin={"t": 70, "b": 40},
     )
-    return fig
+    return _figure(data, layout)
 
 
 def _positive(v, floor_rel: float = 1e-12) -> np.ndarray:
@@ -277,45 +301,34 @@ def variance_of_mean_figure(
 ) -> go.Figure:
     """Var[mean of N estimates] against N, log–log: exact Var[ĝ]/N lines (slope −1) and points
     from disjoint batches of the Monte Carlo run. Zero-variance estimators are left out."""
-    fig = go.Figure()
+    data = []
     grid = np.geomspace(1, max(n, 2), 50)
     for m in METHODS:
         if m not in exact_var:
             continue
         v = exact_var[m]
         if v > 0 and math.isfinite(v):
-            fig.add_trace(
-                go.Scatter(
-                    x=grid,
-                    y=v / grid,
-                    mode="lines",
-                    line={"color": COLORS[m]},
-                    name=LABELS[m],
-                    legendgroup=m,
-                )  # fmt: skip
-            )
+            data.append(
+                dict(type="scatter", x=grid, y=v / grid, mode="lines", line={"color": COLORS[m]},
+                     name=LABELS[m], legendgroup=m)
+            )  # fmt: skip
         if m in samples:
             sizes, bvar = batch_mean_variance(samples[m])
             if sizes.size:
-                fig.add_trace(
-                    go.Scatter(
-                        x=sizes,
-                        y=_positive(bvar, 0.0),
-                        mode="markers",
-                        marker={"color": COLORS[m], "symbol": "circle-open", "size": 8},
-                        name=f"{LABELS[m]} (batches)",
-                        legendgroup=m,
-                        showlegend=False,
-                    )
-                )
-    fig.update_xaxes(type="log", title_text="samples N")
-    fig.update_yaxes(type="log", title_text="Var[mean of N]")
-    fig.update_layout(
-        title="Variance of the mean falls as 1/N (slope −1); the level is Var[ĝ]",
-        height=380,
-        margin={"t": 50, "b": 40},
-    )
-    return fig
+                data.append(
+                    dict(type="scatter", x=np.asarray(sizes, dtype=float), y=_positive(bvar, 0.0),
+                         mode="markers",
+                         marker={"color": COLORS[m], "symbol": "circle-open", "size": 8},
+                         name=f"{LABELS[m]} (batches)", legendgroup=m, showlegend=False)
+                )  # fmt: skip
+    layout = {
+        "xaxis": {"type": "log", "title": {"text": "samples N"}},
+        "yaxis": {"type": "log", "title": {"text": "Var[mean of N]"}},
+        "title": {"text": "Variance of the mean falls as 1/N (slope −1); the level is Var[ĝ]"},
+        "height": 380,
+        "margin": {"t": 50, "b": 40},
+    }
+    return _figure(data, layout)
 
 
 def summary_table(

@@ -107,3 +107,34 @@ def test_summary_table_bias_efficiency_and_z(run):
         assert t["SE at N=3000"][i] == pytest.approx(math.sqrt(exact["mu", m][1] / 3000))
     assert all(abs(z) < 5 for z in t["z (MC vs true)"][1:])
     assert abs(t["z (MC vs true)"][0]) > 5 or math.isnan(t["z (MC vs true)"][0])
+
+
+def test_panels_sit_on_their_own_axes(run):
+    """The builders assemble subplot layouts by hand: each trace's axes exist, panels don't overlap,
+    and the axis settings (log x, titles) reach every panel."""
+    _, exact, samples = run
+    truth = exact["true", "mu"]
+    for fig, panels in (
+        (G.histogram_figure(samples, truth), 4),
+        (G.running_mean_figure(samples, truth), 4),
+        (G.running_mean_figure({m: samples[m] for m in E.METHODS[:3]}, truth), 3),
+    ):
+        layout = fig.to_dict()["layout"]
+        used = {(t["xaxis"], t["yaxis"]) for t in fig.to_dict()["data"]}
+        assert len(used) == panels
+        boxes = []
+        for xa, ya in used:
+            x = layout["xaxis" + xa[1:]]
+            y = layout["yaxis" + ya[1:]]
+            assert x["anchor"] == ya and y["anchor"] == xa
+            boxes.append((*x["domain"], *y["domain"]))
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert a[1] <= b[0] or b[1] <= a[0] or a[3] <= b[2] or b[3] <= a[2], (a, b)
+        assert len(layout["annotations"]) == panels  # one title per panel
+    running = G.running_mean_figure(samples, truth).layout
+    assert all(running[f"xaxis{a}"].type == "log" for a in ("", "2", "3", "4"))
+    assert running.xaxis3.title.text == "samples N" and running.xaxis.title.text is None
+    f = G.function_figure(np.linspace(0, 1, 5), np.ones(5), np.zeros(5), np.ones(5), 0.5, 1.0)
+    assert f.layout.yaxis2.overlaying == "y" and f.layout.yaxis2.side == "right"
+    assert f.layout.shapes[0].x0 == 0.5 and f.layout.annotations[0].text == "μ"
