@@ -16,7 +16,15 @@ import streamlit as st
 
 from reparam_core import toy_data
 from reparam_ui import vae_figs as F
-from reparam_ui.common import Param, csv_bytes, guarded, init_from_query, show_figure, sync_query
+from reparam_ui.common import (
+    Param,
+    csv_bytes,
+    ensure_app_shell,
+    guarded,
+    init_from_query,
+    show_figure,
+    sync_query,
+)
 from reparam_ui.vae_figs import (
     CHUNK_MAX,
     CHUNK_MIN,
@@ -27,6 +35,8 @@ from reparam_ui.vae_figs import (
     TICK,
     VIEW_EVERY,
 )
+
+ensure_app_shell()
 
 STEP_STEPS = 100  # steps per press of "Step"
 RUN_CAP = 300.0  # s of training per run
