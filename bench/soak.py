@@ -1,0 +1,114 @@
+"""Load, soak and isolation: `python bench/soak.py [--contexts 10] [--seconds 60] [--reruns 500]`.
+
+Kept out of the default test run (it takes minutes). Against one `streamlit run app.py` on
+localhost it:
+1. opens N concurrent browser contexts on the Live VAE page, each pressing Play and moving a
+   setting (a new run) while training for `--seconds`, then pausing;
+2. asserts the server stays healthy, no exception element appears anywhere, and every context
+   sees only its own run: each context gets its own seed (kept in its URL) and a fresh context
+   opened afterwards starts at step 0;
+3. reruns one page `--reruns` times and asserts server RSS grows by less than 10 %.
+Exits non-zero on any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.harness import StreamlitServer, launch_chromium, wait_idle  # noqa: E402
+from bench.vae_bench import STEP_JS  # noqa: E402
+
+
+def healthy(server: StreamlitServer) -> bool:
+    try:
+        with urllib.request.urlopen(server.url + "/_stcore/health", timeout=5) as r:
+            return r.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+def exceptions(page) -> int:
+    return page.locator("[data-testid=stException]").count()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--contexts", type=int, default=10)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--reruns", type=int, default=500)
+    args = ap.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    failures: list[str] = []
+    server = StreamlitServer("app.py", "bench-soak.log")
+    try:
+        server.wait_healthy()
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            contexts = [browser.new_context() for _ in range(args.contexts)]
+            pages = [c.new_page() for c in contexts]
+            for i, pg in enumerate(pages):
+                pg.goto(f"{server.url}/live_vae?seed={i + 1}")
+            for pg in pages:
+                wait_idle(pg)
+                pg.get_by_role("button", name="Play").click()
+            t_end = time.monotonic() + args.seconds
+            while time.monotonic() < t_end:
+                time.sleep(min(10.0, max(0.0, t_end - time.monotonic())))
+                if not healthy(server):
+                    failures.append("server unhealthy while training")
+                    break
+            steps = [pg.evaluate(STEP_JS) for pg in pages]
+            for pg in pages:
+                pg.get_by_role("button", name="Pause").click()
+            for i, pg in enumerate(pages):
+                wait_idle(pg)
+                if exceptions(pg):
+                    failures.append(f"context {i}: exception element")
+                if f"seed={i + 1}" not in pg.url:
+                    failures.append(f"context {i}: URL lost its own seed: {pg.url}")
+            print(f"steps per context after {args.seconds:.0f} s: {steps}")
+            # Isolation: a new visitor starts from scratch, whatever the others trained.
+            fresh = browser.new_context().new_page()
+            fresh.goto(f"{server.url}/live_vae")
+            wait_idle(fresh)
+            if fresh.evaluate(STEP_JS) not in (0, -1):
+                failures.append(f"a fresh context sees step {fresh.evaluate(STEP_JS)}")
+            for c in contexts:
+                c.close()
+            # Memory: RSS over many reruns of one page.
+            pg = browser.new_context().new_page()
+            pg.goto(f"{server.url}/change_of_variables")
+            wait_idle(pg)
+            rss0 = server.rss_mb()
+            seed_box = pg.get_by_label("Seed")
+            for i in range(args.reruns):
+                seed_box.fill(str(i % 50))
+                seed_box.press("Enter")
+                wait_idle(pg)
+            rss1 = server.rss_mb()
+            growth = (rss1 - rss0) / rss0
+            print(f"RSS over {args.reruns} reruns: {rss0:.0f} → {rss1:.0f} MB ({growth:+.1%})")
+            if growth >= 0.10:
+                failures.append(f"RSS grew {growth:.1%} over {args.reruns} reruns")
+            if exceptions(pg):
+                failures.append("exception after reruns")
+            browser.close()
+    finally:
+        server.stop()
+    for f in failures:
+        print("FAIL:", f)
+    print("soak:", "ok" if not failures else f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
