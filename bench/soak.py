@@ -39,6 +39,23 @@ def exceptions(page) -> int:
     return page.locator("[data-testid=stException]").count()
 
 
+def start(pg, tries: int = 3) -> bool:
+    """Press Play until the page reports it is training (a click can land during a rerun)."""
+    for _ in range(tries):
+        pg.get_by_role("button", name="Play").click(no_wait_after=True)
+        try:
+            pg.get_by_role("button", name="Pause").wait_for(state="visible", timeout=20_000)
+            pg.wait_for_function(
+                "() => [...document.querySelectorAll('button')].some("
+                "b => b.innerText.includes('Pause') && !b.disabled)",
+                timeout=20_000,
+            )
+            return True
+        except Exception:  # noqa: BLE001 - retry the click
+            continue
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--contexts", type=int, default=10)
@@ -55,11 +72,15 @@ def main(argv: list[str] | None = None) -> int:
             browser = launch_chromium(pw)
             contexts = [browser.new_context() for _ in range(args.contexts)]
             pages = [c.new_page() for c in contexts]
+            for pg in pages:  # 10 pages drawing live charts can starve Chromium on 2 cores
+                pg.set_default_timeout(120_000)
             for i, pg in enumerate(pages):
                 pg.goto(f"{server.url}/live_vae?seed={i + 1}")
             for pg in pages:
                 wait_idle(pg)
-                pg.get_by_role("button", name="Play").click()
+            for i, pg in enumerate(pages):
+                if not start(pg):
+                    failures.append(f"context {i}: Play did not start training")
             t_end = time.monotonic() + args.seconds
             while time.monotonic() < t_end:
                 time.sleep(min(10.0, max(0.0, t_end - time.monotonic())))
@@ -68,9 +89,11 @@ def main(argv: list[str] | None = None) -> int:
                     break
             steps = [pg.evaluate(STEP_JS) for pg in pages]
             for pg in pages:
-                pg.get_by_role("button", name="Pause").click()
+                pause = pg.get_by_role("button", name="Pause")
+                if pause.is_enabled():
+                    pause.click(no_wait_after=True)
             for i, pg in enumerate(pages):
-                wait_idle(pg)
+                wait_idle(pg, timeout=120_000)
                 if exceptions(pg):
                     failures.append(f"context {i}: exception element")
                 if f"seed={i + 1}" not in pg.url:
