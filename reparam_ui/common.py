@@ -23,9 +23,14 @@ def ensure_app_shell() -> None:
     `st.navigation` is first called from app.py. Until then a direct URL to a page runs that page
     file alone, with an auto-discovered sidebar and no page config. Page URLs hash the same in both
     modes, so switching the mode off and rerunning lands on the same page, now inside app.py.
+    Checked once per visitor session, on its first run: a rerun discards that run's widget
+    events, and AppTest re-enters the legacy mode on every run.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
+    if st.session_state.get("_app_shell_checked"):
+        return
+    st.session_state["_app_shell_checked"] = True
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
