@@ -12,4 +12,5 @@ Modules:
 - `toy_data`: the 2D toy datasets, their exact densities and ceilings E[log p_data].
 - `vae`, `vae_train`: a tiny VAE on 2D toy data and a trainer that advances in bounded chunks
   (these import torch).
+- `validate`: shared argument checks (finite numbers, sample counts, seeds).
 """

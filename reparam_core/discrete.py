@@ -35,6 +35,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reparam_core.validate import check_n as _check_n
+from reparam_core.validate import check_seed as _check_seed
+from reparam_core.validate import finite as _finite
+
 Array = np.ndarray
 
 METHODS = ("reinforce", "reinforce_loo", "gumbel_softmax", "straight_through")
@@ -84,16 +88,6 @@ SHAPES: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array], str]
     "abs": (np.abs, np.sign, r"\lvert {b} - {t}\rvert"),
 }
 SHAPE_NAMES = tuple(SHAPES)
-
-
-def _finite(name: str, value: float) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
 
 
 def bernoulli_objective(shape: str = "square", t: float = 0.45) -> Objective:
@@ -150,22 +144,10 @@ def _check_tau(tau: float) -> float:
     return tau
 
 
-def _check_n(n: int, lo: int = 1, hi: int = 1_000_000) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not lo <= n <= hi:
-        raise ValueError(f"n must be a whole number in [{lo}, {hi}], got {n!r}")
-    return int(n)
-
-
 def _check_method(method: str) -> str:
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     return method
-
-
-def _check_seed(seed: int) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
-    return int(seed)
 
 
 # ---------------------------------------------------------------------------- exact

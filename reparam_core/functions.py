@@ -14,11 +14,12 @@ All are vectorized over numpy arrays. `get(name, k)` returns an `Fn`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from reparam_core.validate import finite
 
 Array = np.ndarray
 
@@ -46,13 +47,7 @@ class Fn:
 
 
 def _check_k(k: float) -> float:
-    try:
-        k = float(k)
-    except (TypeError, ValueError):
-        raise ValueError(f"k must be a number, got {k!r}") from None
-    if not math.isfinite(k):
-        raise ValueError(f"k must be finite, got {k!r}")
-    return k
+    return finite("k", k)
 
 
 def square(k: float = 0.0) -> Fn:

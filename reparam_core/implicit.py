@@ -41,6 +41,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reparam_core.validate import check_n as _check_n
+from reparam_core.validate import check_seed as _check_seed
+
 Array = np.ndarray
 
 ALPHA_MIN, ALPHA_MAX = 0.05, 200.0
@@ -250,18 +253,6 @@ def get(name: str) -> GammaFn:
     if name not in FUNCTIONS:
         raise ValueError(f"f must be one of {list(FUNCTION_NAMES)}, got {name!r}")
     return FUNCTIONS[name]
-
-
-def _check_n(n: int, lo: int = 1, hi: int = 1_000_000) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not lo <= n <= hi:
-        raise ValueError(f"n must be a whole number in [{lo}, {hi}], got {n!r}")
-    return int(n)
-
-
-def _check_seed(seed: int) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
-    return int(seed)
 
 
 # ---------------------------------------------------------------------------- exact values

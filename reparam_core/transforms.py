@@ -41,19 +41,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from reparam_core.validate import finite as _finite
+
 Array = np.ndarray
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _ERFC = np.frompyfunc(math.erfc, 1, 1)
-
-
-def _finite(name: str, value: float) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
 
 
 def check_sigma(sigma: float, name: str = "sigma") -> float:

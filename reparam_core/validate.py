@@ -1,0 +1,32 @@
+"""Shared argument checks: each raises ValueError whose message names the parameter."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def finite(name: str, value: float) -> float:
+    """`value` as a finite float."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+def check_n(n: int, lo: int = 1, hi: int = 1_000_000) -> int:
+    """A sample count: a whole number (not a bool) in [lo, hi]."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not lo <= n <= hi:
+        raise ValueError(f"n must be a whole number in [{lo}, {hi}], got {n!r}")
+    return int(n)
+
+
+def check_seed(seed: int) -> int:
+    """A random seed: a whole number ≥ 0."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    return int(seed)
