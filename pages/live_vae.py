@@ -243,34 +243,18 @@ def explain(trainer) -> None:
 
 
 def train_panel(ceil: float | None) -> None:
-    """One tick: a time-boxed chunk of training, then the counters and the loss chart."""
+    """One tick: the counters and the loss chart, then (while playing) a time-boxed chunk of training.
+
+    Drawing comes first on purpose. Streamlit drops a fragment's deltas that are still queued
+    when the fragment's next run starts (`ForwardMsgQueue.clear` on SCRIPT_STARTED), and ticks
+    run back to back: a chart sent at the end of a tick was lost about 3 times in 4. Sent at the
+    start, it leaves during the chunk. The chart therefore shows the state after the previous
+    chunk — one tick (0.2 s) behind the trainer.
+    """
     trainer = st.session_state.get("vae_trainer")
     if trainer is None:
         return
-    if st.session_state.vae_playing:
-        ss = st.session_state
-        if ss.get("vae_tick_end") is not None:  # time the browser + server took between ticks
-            ss.vae_gap_s = 0.7 * ss.get("vae_gap_s", 0.0) + 0.3 * (
-                time.perf_counter() - ss.vae_tick_end
-            )
-        chunk = min(CHUNK_MAX, max(CHUNK_MIN, TICK - ss.get("vae_render_s", 0.03)))
-        # a slow client (long gaps between ticks) gets longer chunks, so training keeps ~80 % of
-        # the wall time, at the cost of fewer refreshes (chunks of at most CHUNK_SLOW_MAX)
-        chunk = max(chunk, min(4.0 * ss.get("vae_gap_s", 0.0), CHUNK_SLOW_MAX))
-        budget = min(chunk, SESSION_CAP - session_seconds_used())
-        if budget <= 0:
-            pause(f"Session training-time cap reached ({SESSION_CAP:.0f} s).")
-            st.rerun(scope="app")
-        trainer.run(max_seconds=budget)
-        ticks = st.session_state.vae_ticks
-        ticks.append((time.perf_counter(), trainer.step))
-        del ticks[:-9]
-        if trainer.diverged:
-            pause(trainer.message)
-            st.rerun(scope="app")
-        if trainer.time_left <= 0:
-            pause(trainer.message or f"Training-time cap of this run reached ({RUN_CAP:.0f} s).")
-            st.rerun(scope="app")
+    ss = st.session_state
     t_render = time.perf_counter()
     status_line(trainer, ceil)
     collapse_notice(trainer)
@@ -279,15 +263,38 @@ def train_panel(ceil: float | None) -> None:
             trainer.history.columns(),
             trainer.evals.columns(),
             ceil,
-            st.session_state.vae_stored,
+            ss.vae_stored,
             trainer.config.estimator,
         ),
         key="vae_loss",
     )
-    # the next chunk leaves room for this render, so a tick stays within TICK (≥ 4 refreshes/s)
+    if not ss.vae_playing:
+        ss.vae_tick_end = None
+        return
     render = time.perf_counter() - t_render
-    st.session_state.vae_render_s = 0.7 * st.session_state.get("vae_render_s", 0.03) + 0.3 * render
-    st.session_state.vae_tick_end = time.perf_counter() if st.session_state.vae_playing else None
+    ss.vae_render_s = 0.7 * ss.get("vae_render_s", 0.03) + 0.3 * render
+    if ss.get("vae_tick_end") is not None:  # time the browser + server took between ticks
+        ss.vae_gap_s = 0.7 * ss.get("vae_gap_s", 0.0) + 0.3 * (t_render - ss.vae_tick_end)
+    # the chunk leaves room for the drawing, so a tick stays within TICK (≥ 4 refreshes/s)
+    chunk = min(CHUNK_MAX, max(CHUNK_MIN, TICK - ss.vae_render_s))
+    # a slow client (long gaps between ticks) gets longer chunks, so training keeps ~80 % of
+    # the wall time, at the cost of fewer refreshes (chunks of at most CHUNK_SLOW_MAX)
+    chunk = max(chunk, min(4.0 * ss.get("vae_gap_s", 0.0), CHUNK_SLOW_MAX))
+    budget = min(chunk, SESSION_CAP - session_seconds_used())
+    if budget <= 0:
+        pause(f"Session training-time cap reached ({SESSION_CAP:.0f} s).")
+        st.rerun(scope="app")
+    trainer.run(max_seconds=budget)
+    ticks = ss.vae_ticks
+    ticks.append((time.perf_counter(), trainer.step))
+    del ticks[:-9]
+    if trainer.diverged:
+        pause(trainer.message)
+        st.rerun(scope="app")
+    if trainer.time_left <= 0:
+        pause(trainer.message or f"Training-time cap of this run reached ({RUN_CAP:.0f} s).")
+        st.rerun(scope="app")
+    ss.vae_tick_end = time.perf_counter()
 
 
 def views_panel() -> None:
