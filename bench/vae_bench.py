@@ -117,14 +117,18 @@ def page_tick_figures(tr: Trainer, ceiling: float, stored: dict, views: bool) ->
         )
     ]
     if views:
-        figs.append(vae_figs.grad_figure(tr.grad_stats.columns()))
         x = tr.x_test.numpy()[: page.N_SHOWN]
-        xs, ys, p = tr.density_grid(-4.0, 4.0, page.GRID, page.GRID_K)
-        figs += [
-            vae_figs.samples_figure(x, tr.reconstruct(x), tr.sample(page.N_SHOWN)),
-            vae_figs.latent_figure(tr.encode_means(x), x),
-            vae_figs.density_figure(xs, ys, p, page.GRID_K),
-        ]
+        density = tr.density_grid(-4.0, 4.0, page.GRID, page.GRID_K)
+        figs.append(
+            vae_figs.model_figure(
+                x,
+                tr.reconstruct(x),
+                tr.sample(page.N_SHOWN),
+                tr.encode_means(x),
+                density,
+                page.GRID_K,
+            )
+        )
     return sum(len(pio.to_json(f, validate=False)) for f in figs)
 
 
@@ -178,9 +182,8 @@ COUNT_CHART_UPDATES_JS = """() => {
   let last = null;
   clearInterval(window.__vaePoll);
   window.__vaePoll = setInterval(() => {
-    const el = document.querySelector('.st-key-vae_loss .js-plotly-plot');
-    const x = el && el.data && el.data.length ? el.data[0].x : null;
-    const v = x && x.length ? x[x.length - 1] : null;
+    const svg = document.querySelector('.st-key-vae_loss_live svg');  // the chart while playing
+    const v = svg ? svg.dataset.lastX : null;
     if (v !== null && v !== last) { if (last !== null) window.__vaeUpdates += 1; last = v; }
   }, 20);
   return true;

@@ -25,6 +25,7 @@ from reparam_ui.common import (
     show_figure,
     sync_query,
 )
+from reparam_ui.svg_chart import figure_svg
 from reparam_ui.vae_figs import (
     CHUNK_MAX,
     CHUNK_MIN,
@@ -243,7 +244,7 @@ def explain(trainer) -> None:
 
 
 def train_panel(ceil: float | None) -> None:
-    """One tick: the counters and the loss chart, then (while playing) a time-boxed chunk of training.
+    """One tick: the counters and the charts, then (while playing) a time-boxed chunk of training.
 
     Drawing comes first on purpose. Streamlit drops a fragment's deltas that are still queued
     when the fragment's next run starts (`ForwardMsgQueue.clear` on SCRIPT_STARTED), and ticks
@@ -258,16 +259,19 @@ def train_panel(ceil: float | None) -> None:
     t_render = time.perf_counter()
     status_line(trainer, ceil)
     collapse_notice(trainer)
-    show_figure(
-        F.loss_figure(
-            trainer.history.columns(),
-            trainer.evals.columns(),
-            ceil,
-            ss.vae_stored,
-            trainer.config.estimator,
-        ),
-        key="vae_loss",
+    loss = F.loss_figure(
+        trainer.history.columns(),
+        trainer.evals.columns(),
+        ceil,
+        ss.vae_stored,
+        trainer.config.estimator,
     )
+    if ss.vae_playing:  # 5 redraws a second: static SVG, almost free for the browser
+        with st.container(key="vae_loss_live"):
+            # st.html strips SVG (its sanitizer allows HTML only); markdown keeps it inline
+            st.markdown(figure_svg(loss.to_plotly_json()), unsafe_allow_html=True)
+    else:  # paused: the interactive chart (zoom, hover)
+        show_figure(loss, key="vae_loss")
     if not ss.vae_playing:
         ss.vae_tick_end = None
         return
@@ -298,31 +302,41 @@ def train_panel(ceil: float | None) -> None:
 
 
 def views_panel() -> None:
-    """Every VIEW_EVERY s: gradient variance/SNR, data vs reconstructions vs prior samples, the
-    latent space and the model density (heavier to compute and to draw than the loss chart)."""
-    trainer = st.session_state.get("vae_trainer")
+    """Every VIEW_EVERY s while playing (its own fragment, so the ≈50 kB model figure is sent once
+    a second, not with every tick): the model view (data, reconstructions, prior samples, latent
+    means, density) and the encoder-gradient chart with the explanation. A figure is rebuilt only
+    when the model changed; an unchanged one keeps its element id and the browser skips it."""
+    ss = st.session_state
+    trainer = ss.get("vae_trainer")
     if trainer is None:
         return
+    views = ss.get("vae_views")
+    if views is None or views["run"] != ss.vae_run_no or views["step"] != trainer.step:
+        x = trainer.x_test.numpy()[:N_SHOWN]
+        views = ss.vae_views = {
+            "run": ss.vae_run_no,
+            "step": trainer.step,
+            "model": F.model_figure(
+                x,
+                trainer.reconstruct(x),
+                trainer.sample(N_SHOWN),
+                trainer.encode_means(x),
+                trainer.density_grid(-4.0, 4.0, GRID, GRID_K),
+                GRID_K,
+            ),
+        }
+    grad_rows = len(trainer.grad_stats)
+    if views.get("grad_key") != (ss.vae_run_no, grad_rows):
+        views["grad_key"] = (ss.vae_run_no, grad_rows)
+        views["grad"] = F.grad_figure(
+            trainer.grad_stats.columns(), core().GRADSTAT_FIRST, trainer.config.gradstat_every
+        )
+    show_figure(views["model"], key="vae_model")
     left, right = st.columns([3, 2], vertical_alignment="center")
     with left:
-        show_figure(
-            F.grad_figure(
-                trainer.grad_stats.columns(), core().GRADSTAT_FIRST, trainer.config.gradstat_every
-            ),
-            key="vae_grad",
-        )
+        show_figure(views["grad"], key="vae_grad")
     with right:
         explain(trainer)
-    x = trainer.x_test.numpy()[:N_SHOWN]
-    show_figure(
-        F.samples_figure(x, trainer.reconstruct(x), trainer.sample(N_SHOWN)), key="vae_samples"
-    )
-    left, right = st.columns(2)
-    with left:
-        show_figure(F.latent_figure(trainer.encode_means(x), x), key="vae_latent")
-    with right:
-        xs, ys, p = trainer.density_grid(-4.0, 4.0, GRID, GRID_K)
-        show_figure(F.density_figure(xs, ys, p, GRID_K), key="vae_density")
 
 
 def downloads(trainer) -> None:
@@ -378,13 +392,14 @@ st.markdown(
     "true generating density."
 )
 
-for key in ("vae_playing", "vae_stored", "vae_session_s", "vae_ticks"):
+for key in ("vae_playing", "vae_stored", "vae_session_s", "vae_ticks", "vae_run_no"):
     if key not in st.session_state:
         st.session_state[key] = {
             "vae_playing": False,
             "vae_stored": {},
             "vae_session_s": 0.0,
             "vae_ticks": [],
+            "vae_run_no": 0,  # counts new runs and resets: the cached views belong to one
         }[key]
 
 init_from_query(PARAMS)
@@ -449,6 +464,7 @@ if config is not None and (trainer is None or trainer.config != config):
         fresh = guarded(core().Trainer, config)
     retire(trainer)
     trainer = st.session_state.vae_trainer = fresh  # None if the core rejected the settings
+    st.session_state.vae_run_no += 1
     st.session_state.vae_ticks = []
     if fresh is None:
         st.session_state.vae_playing = False
@@ -478,6 +494,7 @@ if trainer is not None:
     if reset_pressed:
         retire(trainer)
         trainer.reset()
+        st.session_state.vae_run_no += 1
         st.session_state.vae_ticks = []
         st.session_state.vae_notice = ""
     if step_pressed:

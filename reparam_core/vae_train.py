@@ -72,7 +72,7 @@ class TrainConfig:
     estimator: str = "pathwise"
     seed: int = 0
     n_heldout: int = 2000
-    eval_every: int = 500
+    eval_every: int = 1000
     iwae_k: int = 64
     gradstat_every: int = 2000
     gradstat_batch: int = 128

@@ -34,8 +34,8 @@ MAX_POINTS = 250
 TICK = 0.2  # s between training ticks (the fragment's run_every): ≥ 4 chart refreshes/s
 CHUNK_MIN, CHUNK_MAX = 0.08, 0.18  # s of training per tick: TICK minus the measured render time
 CHUNK_SLOW_MAX = 0.3  # s: longest chunk when the browser is slow to ask for the next tick
-VIEW_EVERY = 2.0  # s between redraws of the data / latent / density charts while playing
-N_SHOWN = 250  # points drawn in the data / latent charts
+VIEW_EVERY = 1.0  # s between redraws of the model view (data, latent, density) while playing
+N_SHOWN = 200  # points drawn in each scatter panel of the model view
 GRID, GRID_K = 32, 24  # density heatmap resolution and importance samples
 
 
@@ -241,98 +241,103 @@ def _scatter(
     }
 
 
-def samples_figure(
-    data: np.ndarray, recon: np.ndarray, samples: np.ndarray, lim: float = 4.0
+PANELS = (  # (title, space): short titles, the panels are ~1/5 of the page wide
+    ("data x", "x"),
+    ("reconstructions m(z)", "x"),
+    ("prior samples x ~ p(x|z)", "x"),
+    ("latent means μ(x)", "z"),
+    ("model density exp L_K(x)", "x"),
+)
+
+
+def model_figure(
+    data: np.ndarray,
+    recon: np.ndarray,
+    samples: np.ndarray,
+    mu: np.ndarray,
+    density: tuple[np.ndarray, np.ndarray, np.ndarray],
+    k: int,
+    lim: float = 4.0,
+    seed: int = 0,
 ) -> go.Figure:
-    """Three panels on the same axes: data (coloured by position), their reconstructions
-    m(z), z ~ q(z|x) (same colours), and samples x ~ p(x|z), z ~ p(z)."""
+    """What the model has learned, in one row of five square panels (one figure, so the browser
+    lays out and redraws one chart, not five): the data (coloured by position), their
+    reconstructions (same colours), samples from the prior, the encoded means μ(x) (same colours;
+    for a 1D latent the vertical axis is jitter), and the density exp L_K(x) on a grid.
+
+    `density` is (xs, ys, p) from `Trainer.density_grid`.
+    """
     color = position_color(data)
+    one_d = mu.shape[1] == 1
+    if one_d:
+        jitter = np.random.default_rng(seed).uniform(-1, 1, mu.shape[0])
+        mu = np.stack([mu[:, 0], jitter], 1)
+    xs, ys, p = density
+    t = np.linspace(0, 2 * np.pi, 49)
     traces = [
         _scatter(data, color, "data", "", scale=True),
         _scatter(recon, color, "reconstructions", "2", scale=True),
         _scatter(samples, "#6236ff", "samples from the prior", "3"),
+        _scatter(mu, color, "μ(x)", "4", scale=True),
+        {
+            "type": "heatmap",
+            "x": xs.tolist(),
+            "y": ys.tolist(),
+            "z": np.round(p, 4).tolist(),
+            "colorscale": "Viridis",
+            "showscale": False,
+            "name": "density",
+            "hovertemplate": "x=%{x:.2f}, y=%{y:.2f}<br>p≈%{z:.3f}<extra></extra>",
+            "xaxis": "x5",
+            "yaxis": "y5",
+        },
     ]
-    axis = {"range": [-lim, lim], "showgrid": False, "zeroline": False}
-    layout = {
-        "height": 300,
-        "margin": {"l": 30, "r": 10, "t": 40, "b": 30},
-        "annotations": [
+    if not one_d:  # the prior's 2σ circle behind the encoded means
+        traces.insert(
+            3,
             {
-                "text": t,
+                "type": "scatter",
+                "mode": "lines",
+                "x": (2 * np.cos(t)).round(3).tolist(),
+                "y": (2 * np.sin(t)).round(3).tolist(),
+                "name": "prior 2σ",
+                "hoverinfo": "skip",
+                "line": {"color": "#7f7f7f", "dash": "dot", "width": 1},
+                "showlegend": False,
+                "xaxis": "x4",
+                "yaxis": "y4",
+            },
+        )
+    latent_lim = max(3.0, float(np.nanmax(np.abs(mu))) * 1.1) if mu.size else 3.0
+    layout: dict = {
+        "title": {
+            "text": f"What the model has learned (density: K = {k} importance samples)",
+            "font": {"size": 14},
+        },
+        "height": 300,
+        "margin": {"l": 30, "r": 10, "t": 60, "b": 30},
+        "annotations": [],
+    }
+    width, gap = 0.184, 0.02
+    for i, (title, space) in enumerate(PANELS):
+        sfx = "" if i == 0 else str(i + 1)
+        lo = i * (width + gap)
+        rng = latent_lim if space == "z" else lim
+        axis = {"range": [-rng, rng], "showgrid": False, "zeroline": False}
+        layout[f"xaxis{sfx}"] = {**axis, "domain": [lo, lo + width]}
+        layout[f"yaxis{sfx}"] = {**axis, "anchor": f"x{sfx}", "scaleanchor": f"x{sfx}"}
+        if space == "z" and one_d:
+            title = "latent μ(x), 1D (+ jitter)"
+        layout["annotations"].append(
+            {
+                "text": title,
                 "xref": "paper",
                 "yref": "paper",
-                "x": x,
-                "y": 1.08,
+                "x": lo + width / 2,
+                "y": 1.02,
+                "yanchor": "bottom",
                 "showarrow": False,
-                "xanchor": "center",
-                "font": {"size": 13},
+                "font": {"size": 12},
             }
-            for t, x in (
-                ("data x", 0.15),
-                ("reconstruction m(z), z~q(z|x)", 0.5),
-                ("sample x~p(x|z), z~N(0,I)", 0.85),
-            )
-        ],
-    }
-    for i, (lo, hi) in enumerate(((0, 0.3), (0.35, 0.65), (0.7, 1.0))):
-        sfx = "" if i == 0 else str(i + 1)
-        layout[f"xaxis{sfx}"] = {**axis, "domain": [lo, hi]}
-        layout[f"yaxis{sfx}"] = {**axis, "anchor": f"x{sfx}", "scaleanchor": f"x{sfx}"}
+        )
     return _fig(traces, layout)
-
-
-def latent_figure(mu: np.ndarray, data: np.ndarray, seed: int = 0) -> go.Figure:
-    """Encoded means mu(x), coloured by the position of x in the data (as in `samples_figure`).
-
-    For a 1D latent the vertical axis is random jitter, only to spread the points.
-    """
-    color = position_color(data)
-    if mu.shape[1] == 1:
-        jitter = np.random.default_rng(seed).uniform(-1, 1, mu.shape[0])
-        pts = np.stack([mu[:, 0], jitter], 1)
-        ytitle = "jitter (1D latent)"
-    else:
-        pts = mu
-        ytitle = "μ₂(x)"
-    t = np.linspace(0, 2 * np.pi, 73)
-    circle = {
-        "type": "scatter",
-        "mode": "lines",
-        "x": (2 * np.cos(t)).tolist(),
-        "y": (2 * np.sin(t)).tolist(),
-        "name": "prior 2σ",
-        "hoverinfo": "skip",
-        "line": {"color": "#7f7f7f", "dash": "dot", "width": 1},
-        "showlegend": False,
-    }
-    trace = _scatter(pts, color, "μ(x)", "", scale=True)
-    data_traces = [trace] if mu.shape[1] == 1 else [circle, trace]
-    layout = {
-        "title": {"text": "Latent space: encoded means μ(x)", "font": {"size": 14}},
-        "xaxis": {"title": {"text": "μ₁(x)"}, "zeroline": False},
-        "yaxis": {"title": {"text": ytitle}, "zeroline": False},
-        "height": 320,
-    }
-    if mu.shape[1] == 2:
-        layout["yaxis"]["scaleanchor"] = "x"
-    return _fig(data_traces, layout)
-
-
-def density_figure(xs: np.ndarray, ys: np.ndarray, p: np.ndarray, k: int) -> go.Figure:
-    """The model's density estimate exp L_K(x) on a grid (a lower bound on p(x) in expectation)."""
-    trace = {
-        "type": "heatmap",
-        "x": xs.tolist(),
-        "y": ys.tolist(),
-        "z": np.round(p, 5).tolist(),
-        "colorscale": "Viridis",
-        "colorbar": {"title": {"text": "density"}, "thickness": 12},
-        "hovertemplate": "x=%{x:.2f}, y=%{y:.2f}<br>p≈%{z:.3f}<extra></extra>",
-    }
-    layout = {
-        "title": {"text": f"Model density exp L_K(x), K = {k}", "font": {"size": 14}},
-        "xaxis": {"title": {"text": "x₁"}, "constrain": "domain"},
-        "yaxis": {"title": {"text": "x₂"}, "scaleanchor": "x"},
-        "height": 320,
-    }
-    return _fig([trace], layout)

@@ -72,9 +72,7 @@ def test_page_renders_with_defaults_and_all_charts():
     figs = figures(at)
     assert any(t.startswith("Loss") for t in figs)
     assert any(t.startswith("Encoder gradient") for t in figs)
-    assert any(t.startswith("Latent") for t in figs)
-    assert any(t.startswith("Model density") for t in figs)
-    assert "samples" in figs
+    assert any(t.startswith("What the model has learned") for t in figs)
     assert at.latex  # the ELBO
     labels = [b.label for b in at.button]
     for name in ("▶ Play", "⏸ Pause", "⏭ Step", "↺ Reset"):
@@ -169,8 +167,9 @@ def test_extreme_settings_and_a_1d_latent():
     at.button(key="vae_step").click().run()
     no_exception(at)
     assert metric(at, "step") == "100"
-    latent = next(s for t, s in figures(at).items() if t.startswith("Latent"))
-    assert latent["layout"]["yaxis"]["title"]["text"].startswith("jitter")
+    model = next(s for t, s in figures(at).items() if t.startswith("What the model"))
+    assert "jitter" in model["layout"]["annotations"][3]["text"]
+    assert not any(t.get("name") == "prior 2σ" for t in model["data"])
 
 
 def test_presets_set_the_widgets():
@@ -219,3 +218,18 @@ def test_downloads_are_offered_and_the_history_csv_parses():
     rows = list(csv.reader(io.StringIO(csv_bytes(tr.history.columns()).decode())))
     assert rows[0][:3] == ["step", "seconds", "neg_elbo"] and len(rows) == len(tr.history) + 1
     assert float(rows[-1][0]) == 100
+
+
+def test_while_playing_the_loss_chart_is_svg_and_paused_it_is_plotly():
+    at = small_app()
+    at.session_state["vae_playing"] = True  # as if Play was pressed (run_every never ticks here)
+    at.run()
+    no_exception(at)
+    svgs = [m.value for m in at.markdown if m.value.startswith("<svg")]
+    assert len(svgs) == 1 and "Loss (nats per point)" in svgs[0]
+    assert not any(t.startswith("Loss") for t in figures(at))
+    assert int(metric(at, "step").replace(",", "")) >= 0
+    at.button(key="vae_pause").click().run()
+    no_exception(at)
+    assert not any(m.value.startswith("<svg") for m in at.markdown)
+    assert any(t.startswith("Loss") for t in figures(at))

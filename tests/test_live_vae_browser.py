@@ -12,7 +12,9 @@ STEP_JS = """() => {
   return m ? parseInt(m.querySelector('[data-testid=stMetricValue]').innerText.replace(/,/g, '')) : -1;
 }"""
 CHART_JS = """() => {
-  const el = document.querySelector('.st-key-vae_loss .js-plotly-plot');
+  const svg = document.querySelector('.st-key-vae_loss_live svg');  // while playing
+  if (svg) return parseFloat(svg.dataset.lastX);
+  const el = document.querySelector('.st-key-vae_loss .js-plotly-plot');  // paused
   if (!el || !el.data || !el.data.length || !el.data[0].x.length) return 0;
   const x = el.data[0].x;
   return x[x.length - 1];

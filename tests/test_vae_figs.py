@@ -84,20 +84,28 @@ def test_grad_figure_has_both_panels_on_log_axes():
     assert valid(F.grad_figure({}))["data"][0]["x"] == []
 
 
-def test_views_figures():
+@pytest.mark.parametrize("z_dim", [1, 2])
+def test_model_figure_has_five_panels_with_shared_colours(z_dim):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((100, 2)).astype(np.float32)
-    spec = valid(F.samples_figure(x, x + 0.1, x * 2))
-    assert len(spec["data"]) == 3 and all(len(t["x"]) == 100 for t in spec["data"])
-    colors = spec["data"][0]["marker"]["color"]
-    assert colors == spec["data"][1]["marker"]["color"]  # reconstructions keep their point's colour
-    assert min(colors) >= -180 and max(colors) <= 180
-    for d in (1, 2):
-        lat = valid(F.latent_figure(rng.standard_normal((100, d)), x))
-        assert len(lat["data"][-1]["x"]) == 100
+    mu = rng.standard_normal((100, z_dim))
     xs = np.linspace(-4, 4, 5)
-    dens = valid(F.density_figure(xs, xs, np.ones((5, 5)) * 0.01, 8))
-    assert np.array(dens["data"][0]["z"]).shape == (5, 5)
+    spec = valid(F.model_figure(x, x + 0.1, x * 2, mu, (xs, xs, np.ones((5, 5)) * 0.01), 8))
+    scatters = [t for t in spec["data"] if t.get("mode") == "markers"]
+    assert [t["xaxis"] for t in scatters] == ["x", "x2", "x3", "x4"]
+    assert all(len(t["x"]) == 100 for t in scatters)
+    colors = scatters[0]["marker"]["color"]
+    assert colors == scatters[1]["marker"]["color"]  # reconstructions keep their point's colour
+    assert colors == scatters[3]["marker"]["color"]  # and so do the latent means
+    assert min(colors) >= -180 and max(colors) <= 180
+    heat = [t for t in spec["data"] if t["type"] == "heatmap"]
+    assert len(heat) == 1 and np.array(heat[0]["z"]).shape == (5, 5) and heat[0]["xaxis"] == "x5"
+    circle = [t for t in spec["data"] if t.get("name") == "prior 2σ"]
+    assert len(circle) == (1 if z_dim == 2 else 0)
+    assert len(spec["layout"]["annotations"]) == 5
+    domains = [spec["layout"][f"xaxis{s}"]["domain"] for s in ("", "2", "3", "4", "5")]
+    assert all(a[1] < b[0] for a, b in zip(domains, domains[1:], strict=False))  # no overlap
+    assert domains[0][0] >= 0 and domains[-1][1] <= 1
 
 
 def test_figures_serialize_small():

@@ -1,0 +1,58 @@
+"""reparam_ui.common: the chart template reads on both app themes and every page uses it."""
+
+import json
+
+import pytest
+from conftest import app_test
+
+from reparam_ui import common
+
+LIGHT_BG, DARK_BG = "#ffffff", "#0e1117"  # Streamlit's light and dark backgrounds
+
+
+def luminance(hex_color: str) -> float:
+    """WCAG 2 relative luminance of an sRGB colour."""
+    rgb = [int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_contrast_helper_matches_known_values():
+    assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+
+
+def test_chart_text_reads_on_the_light_and_the_dark_theme():
+    assert contrast(common.CHART_TEXT, LIGHT_BG) >= 4.5
+    assert contrast(common.CHART_TEXT, DARK_BG) >= 4.0
+
+
+def test_template_is_transparent_and_built_once():
+    t = common.chart_template()
+    assert t is common.chart_template()
+    assert t.layout.paper_bgcolor == "rgba(0,0,0,0)" and t.layout.plot_bgcolor == "rgba(0,0,0,0)"
+    assert t.layout.font.color == common.CHART_TEXT
+    # the colourway avoids colours that vanish on either background
+    for c in common.CHART_COLORWAY:
+        assert contrast(c, LIGHT_BG) >= 2.0 and contrast(c, DARK_BG) >= 2.0, c
+
+
+@pytest.mark.parametrize(
+    "page", ["pages/change_of_variables.py", "pages/gradient_estimators.py", "pages/live_vae.py"]
+)
+def test_every_chart_uses_the_template_not_the_streamlit_theme(page):
+    """theme="streamlit" is restyled in the browser on every draw (≈ 250 ms per redraw of a
+    5-panel figure); the pages send theme None with the app's template instead."""
+    at = app_test(page)
+    charts = [el for el in at.get("plotly_chart")]
+    assert charts, "no chart on the page"
+    for el in charts:
+        assert el.proto.theme == ""
+        layout = json.loads(el.proto.spec)["layout"]
+        assert layout["template"]["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"
+        assert layout["template"]["layout"]["font"]["color"] == common.CHART_TEXT
