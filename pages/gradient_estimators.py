@@ -46,7 +46,9 @@ PARAMS = {
     "wrt": Param("mu", options=E.WRT),
     "n": Param(2000, lo=1, hi=N_PAGE_MAX),
     "seed": Param(0, lo=0, hi=2**31 - 1),
+    "mc_view": Param("hist", options=("hist", "running", "var_n")),
 }
+MC_VIEWS = {"hist": "Histograms", "running": "Running means", "var_n": "Var(mean) vs N"}
 FIG2_KS = {
     "square": np.linspace(-3.0, 3.0, 100),
     "exp": np.logspace(-1.0, 1.0, 100),
@@ -286,17 +288,13 @@ def setup_and_run() -> None:
     if exact is not None and run is not None:
         truth = exact["true", wrt]
         table = run["table"]
-        num = st.column_config.NumberColumn
-        st.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            key="table",
-            column_config={
-                name: num(name, format="%.4g")
-                for name in table
-                if name not in ("estimator", "cost / sample")
-            },
+        # a static table: small, and it spares the page the interactive grid's code (≈ 0.2 s of
+        # page load in headless Chromium)
+        import pandas as pd
+
+        numeric = [c for c in table if c not in ("estimator", "cost / sample")]
+        st.table(
+            pd.DataFrame(table).style.format(dict.fromkeys(numeric, "{:.4g}")).hide(axis="index")
         )
         ratios = table["Var ÷ best"]
         best = next((table["estimator"][i] for i, r in enumerate(ratios) if r == 1.0), None)
@@ -313,9 +311,15 @@ def setup_and_run() -> None:
             file_name=f"estimators_{fn_name}_{wrt}.csv",
             key="dl_table",
         )
-        show_figure_spec(run["hist"], key="fig_hist")
-        show_figure_spec(run["running"], key="fig_running")
-        show_figure_spec(run["var_n"], key="fig_var_n")
+        view = st.segmented_control(
+            "Monte Carlo view",
+            list(MC_VIEWS),
+            key="mc_view",
+            format_func=MC_VIEWS.get,
+            required=True,
+            help="One figure at a time: each redraw of the page stays light.",
+        )
+        show_figure_spec(run[view or "hist"], key=f"fig_{view or 'hist'}")
     else:
         st.info("Fix the set-up above (see the message there) to see the estimators.")
 
@@ -435,32 +439,43 @@ def failures_section() -> None:
         )
 
 
+def estimator_formulas() -> None:
+    """The four estimators' one-sample formulas (inside a lazy expander)."""
+    st.latex(
+        r"\text{pathwise: } \hat g = f'(\mu+\sigma\varepsilon)\,\frac{\partial x}{\partial\theta},"
+        r"\quad \frac{\partial x}{\partial\mu}=1,\ \frac{\partial x}{\partial\sigma}=\varepsilon"
+    )
+    st.latex(
+        r"\text{score: } \hat g = f(x)\,\partial_\theta \log\mathcal N(x\mid\mu,\sigma^2),"
+        r"\quad s_\mu=\frac{\varepsilon}{\sigma},\ s_\sigma=\frac{\varepsilon^2-1}{\sigma}"
+    )
+    st.latex(
+        r"\text{score + baseline: } \hat g = (f(x)-b)\,s,"
+        r"\quad b^\star=\frac{\mathbb E[f s^2]}{\mathbb E[s^2]}\ \text{(leave-one-out estimate)}"
+    )
+    st.latex(
+        r"\text{measure-valued: } \hat g_\mu=\frac{f(\mu+\sigma W)-f(\mu-\sigma W)}{\sigma\sqrt{2\pi}},"
+        r"\ W\sim\mathrm{Weibull}(\sqrt2,2);\quad "
+        r"\hat g_\sigma=\frac{f(\mu+\sigma M)-f(\mu+\sigma U M)}{\sigma},\ "
+        r"M\sim\text{dbl-Maxwell},\ U\sim\mathcal U(0,1)"
+    )
+    st.markdown(
+        "The pathwise estimator needs $f$ differentiable and moves $\\theta$ into the "
+        "deterministic map $x = \\mu+\\sigma\\varepsilon$; the score function only needs "
+        "$f(x)$; the measure-valued one costs **two** evaluations of $f$ per sample."
+    )
+
+
 def gaussian_view() -> None:
     """The Gaussian estimators: set-up, exact and MC statistics, Fig. 2, failure cases."""
-    with st.expander("The four estimators (one sample each)", expanded=False):
-        st.latex(
-            r"\text{pathwise: } \hat g = f'(\mu+\sigma\varepsilon)\,\frac{\partial x}{\partial\theta},"
-            r"\quad \frac{\partial x}{\partial\mu}=1,\ \frac{\partial x}{\partial\sigma}=\varepsilon"
-        )
-        st.latex(
-            r"\text{score: } \hat g = f(x)\,\partial_\theta \log\mathcal N(x\mid\mu,\sigma^2),"
-            r"\quad s_\mu=\frac{\varepsilon}{\sigma},\ s_\sigma=\frac{\varepsilon^2-1}{\sigma}"
-        )
-        st.latex(
-            r"\text{score + baseline: } \hat g = (f(x)-b)\,s,"
-            r"\quad b^\star=\frac{\mathbb E[f s^2]}{\mathbb E[s^2]}\ \text{(leave-one-out estimate)}"
-        )
-        st.latex(
-            r"\text{measure-valued: } \hat g_\mu=\frac{f(\mu+\sigma W)-f(\mu-\sigma W)}{\sigma\sqrt{2\pi}},"
-            r"\ W\sim\mathrm{Weibull}(\sqrt2,2);\quad "
-            r"\hat g_\sigma=\frac{f(\mu+\sigma M)-f(\mu+\sigma U M)}{\sigma},\ "
-            r"M\sim\text{dbl-Maxwell},\ U\sim\mathcal U(0,1)"
-        )
-        st.markdown(
-            "The pathwise estimator needs $f$ differentiable and moves $\\theta$ into the "
-            "deterministic map $x = \\mu+\\sigma\\varepsilon$; the score function only needs "
-            "$f(x)$; the measure-valued one costs **two** evaluations of $f$ per sample."
-        )
+    four = st.expander(
+        "The four estimators (one sample each)",
+        key="ge_four",
+        on_change="rerun",  # lazy: its four LaTeX blocks are rendered only when open
+    )
+    with four:
+        if four.open:
+            estimator_formulas()
 
     init_from_query(PARAMS)
     # The seed this full run draws Fig. 2 with; a seed change inside the fragment below

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from reparam_core import toy_data
@@ -266,7 +267,11 @@ def train_panel(ceil: float | None) -> None:
         ss.vae_stored,
         trainer.config.estimator,
     )
-    if ss.vae_playing:  # 5 redraws a second: static SVG, almost free for the browser
+    nothing_to_explore = trainer.step == 0 and not any(
+        name != trainer.config.estimator for name in ss.vae_stored
+    )
+    # playing (5 redraws a second) or still empty: static SVG, almost free for the browser
+    if ss.vae_playing or nothing_to_explore:
         with st.container(key="vae_loss_live"):
             # st.html strips SVG (its sanitizer allows HTML only); markdown keeps it inline
             st.markdown(figure_svg(loss.to_plotly_json()), unsafe_allow_html=True)
@@ -301,6 +306,26 @@ def train_panel(ceil: float | None) -> None:
     ss.vae_tick_end = time.perf_counter()
 
 
+def model_view(trainer):
+    """The 5-panel figure of what the model has learned (≈ 0.1 s: the density grid dominates)."""
+    x = trainer.x_test.numpy()[:N_SHOWN]
+    return F.model_figure(
+        x,
+        trainer.reconstruct(x),
+        trainer.sample(N_SHOWN),
+        trainer.encode_means(x),
+        trainer.density_grid(-4.0, 4.0, GRID, GRID_K),
+        GRID_K,
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def untrained_view(config_key: str, _trainer) -> dict:
+    """`model_view` of a trainer at step 0, keyed by its settings (`repr` of the config: the
+    weights and data follow from the seed), so a first visit does not recompute it."""
+    return model_view(_trainer).to_plotly_json()
+
+
 def views_panel() -> None:
     """Every VIEW_EVERY s while playing (its own fragment, so the ≈50 kB model figure is sent once
     a second, not with every tick): the model view (data, reconstructions, prior samples, latent
@@ -312,19 +337,11 @@ def views_panel() -> None:
         return
     views = ss.get("vae_views")
     if views is None or views["run"] != ss.vae_run_no or views["step"] != trainer.step:
-        x = trainer.x_test.numpy()[:N_SHOWN]
-        views = ss.vae_views = {
-            "run": ss.vae_run_no,
-            "step": trainer.step,
-            "model": F.model_figure(
-                x,
-                trainer.reconstruct(x),
-                trainer.sample(N_SHOWN),
-                trainer.encode_means(x),
-                trainer.density_grid(-4.0, 4.0, GRID, GRID_K),
-                GRID_K,
-            ),
-        }
+        if trainer.step == 0:  # the untrained model is a function of the settings: shared cache
+            model = go.Figure(untrained_view(repr(trainer.config), trainer), _validate=False)
+        else:
+            model = model_view(trainer)
+        views = ss.vae_views = {"run": ss.vae_run_no, "step": trainer.step, "model": model}
     grad_rows = len(trainer.grad_stats)
     if views.get("grad_key") != (ss.vae_run_no, grad_rows):
         views["grad_key"] = (ss.vae_run_no, grad_rows)
@@ -334,7 +351,15 @@ def views_panel() -> None:
     show_figure(views["model"], key="vae_model")
     left, right = st.columns([3, 2], vertical_alignment="center")
     with left:
-        show_figure(views["grad"], key="vae_grad")
+        if len(trainer.grad_stats):
+            show_figure(views["grad"], key="vae_grad")
+        else:  # an empty chart would only say this, at the cost of a chart
+            st.info(
+                "**Encoder gradient variance and SNR** of the three estimators, measured on the "
+                f"same minibatch and weights over 16 ε draws: first at step "
+                f"{core().GRADSTAT_FIRST}, then every {trainer.config.gradstat_every:,} steps.",
+                icon=":material/query_stats:",
+            )
     with right:
         explain(trainer)
 

@@ -49,8 +49,8 @@ def set_up(at, **values):
 
 
 def table(at):
-    assert len(at.dataframe) == 1, [e.value for e in at.error]
-    return at.dataframe[0].value.set_index("estimator")
+    assert len(at.table) == 1, [e.value for e in at.error]
+    return at.table[0].value.set_index("estimator")
 
 
 def charts(at):
@@ -71,13 +71,15 @@ def test_default_view_shows_everything():
     assert list(t["cost / sample"]) == [1, 1, 1, 2]
     assert "SE at N=2000" in t.columns
     specs = charts(at)
-    assert len(specs) == 4  # f/f′/density, histograms, running means, Var(mean) vs N
+    assert len(specs) == 2  # f/f′/density and one Monte Carlo view (histograms by default)
+    assert at.segmented_control(key="mc_view").value == "hist"
+    assert len(at.latex) == 2  # f(x) and ∇E[f]; the four formulas sit in a lazy expander
     assert len(at.get("download_button")) == 1
     assert any("Fig. 2" in e.label for e in at.expander)  # offered, closed
     at = open_fig2(at)  # Fig. 2 is lazy: built and sent only once its expander is open
     specs = charts(at)
-    assert len(specs) == 5  # … and Fig. 2
-    assert sum(len(d["y"]["bdata"]) > 0 for d in specs[4]["data"]) == 48  # 6 panels × 4 × 2
+    assert len(specs) == 3  # … and Fig. 2
+    assert sum(len(d["y"]["bdata"]) > 0 for d in specs[2]["data"]) == 48  # 6 panels × 4 × 2
     assert len(at.get("download_button")) == 2
     assert {b.label for b in at.button} >= {"Try the step", "Try cos(5x)", "Try (x + 3)²"}
     text = " ".join(m.value for m in at.markdown)
@@ -121,7 +123,7 @@ def test_n_and_seed_change_the_monte_carlo_run(session):
 def test_invalid_sigma_is_an_error_message_and_the_page_recovers(session):
     at = set_up(session, fn="square", k=0.0, mu=1.0, sigma=0.0, wrt="mu")
     assert "sigma must be > 0, got 0" in errors(at)
-    assert len(at.dataframe) == 0
+    assert len(at.table) == 0
     assert len(charts(at)) == 2  # f plot (no density) and Fig. 2 (open here) still render
     at = set_up(session, sigma=1.0)
     assert not at.error
@@ -161,7 +163,7 @@ def test_bad_custom_expressions_are_messages(session, source, fragment):
     at = set_up(session, fn="custom", expr=source, k=1.0, mu=0.0, sigma=1.0)
     assert at.error, source
     assert fragment in errors(at)
-    assert len(at.dataframe) == 0
+    assert len(at.table) == 0
 
 
 def test_custom_text_input_is_disabled_for_builtin_functions(session):
@@ -203,11 +205,11 @@ def test_fig2_opens_from_the_url_and_follows_the_seed():
     at = url_app(ge_fig2="true", seed="7")
     text = " ".join(m.value for m in at.markdown)
     assert "(seed 7)" in text
-    assert len(charts(at)) == 5 and len(at.get("download_button")) == 2
-    first = charts(at)[4]["data"][1]["y"]  # Monte Carlo points of the first panel
+    assert len(charts(at)) == 3 and len(at.get("download_button")) == 2
+    first = charts(at)[2]["data"][1]["y"]  # Monte Carlo points of the first panel
     at.number_input(key="seed").set_value(8).run()
     assert "(seed 8)" in " ".join(m.value for m in at.markdown)
-    assert charts(at)[4]["data"][1]["y"] != first
+    assert charts(at)[2]["data"][1]["y"] != first
 
 
 def test_url_state_is_applied():
@@ -252,3 +254,25 @@ def test_extreme_control_values_never_raise(session, values):
     else:
         assert not at.error, errors(at)
         assert len(table(at)) == 4
+
+
+def test_monte_carlo_view_switches_figures_and_is_in_the_url():
+    at = app_test(PAGE)
+    titles = []
+    for view in ("running", "var_n", "hist"):
+        at.segmented_control(key="mc_view").set_value(view).run()
+        assert not at.exception
+        specs = charts(at)
+        assert len(specs) == 2
+        titles.append(json.dumps(specs[1]["layout"].get("annotations", ""))[:200])
+        assert at.query_params["mc_view"] == [view] or at.query_params["mc_view"] == view
+    assert len(set(titles)) == 3  # three different figures
+
+
+def test_the_four_formulas_render_when_their_expander_opens():
+    at = app_test(PAGE)
+    assert len(at.latex) == 2
+    assert any(e.label.startswith("The four estimators") for e in at.expander)
+    at.session_state["ge_four"] = True  # as a click on the lazy expander does
+    at.run()
+    assert len(at.latex) == 6

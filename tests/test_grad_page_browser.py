@@ -26,7 +26,7 @@ def true_gradient_caption(page) -> float:
 
 
 def table_text(page) -> str:
-    cells = page.locator("[data-testid=stDataFrame] [data-testid^=glide-cell]")
+    cells = page.locator("[data-testid=stTable] td")
     return " ".join(cells.all_inner_texts())
 
 
@@ -36,7 +36,7 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
     assert true_gradient_caption(page) == pytest.approx(-2.0, abs=1e-6)  # (x − 2)², θ = μ
     before_table = table_text(page)
     before = page.evaluate(CHART_STATE)
-    assert len(before) == 4  # Fig. 2 is lazy: closed at first load
+    assert len(before) == 2  # f and one Monte Carlo view; Fig. 2 is lazy: closed at first load
 
     page.locator("[data-testid=stSelectbox]").first.click()
     page.get_by_role("option", name="cos(k x)").click()
@@ -48,8 +48,13 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
     assert table_text(page) != before_table
     after = page.evaluate(CHART_STATE)
     assert after[0]["y"] != before[0]["y"]  # f(x) redrawn
-    # histograms and running means mark the new true gradient
-    for chart in (after[1], after[2]):
+    # the histograms, then the running means (the other Monte Carlo view), mark the new truth
+    for view in ("Histograms", "Running means"):
+        if view != "Histograms":
+            page.locator("[data-testid=stButtonGroup] button").filter(has_text=view).click()
+            wait_for_app(page)
+            assert "mc_view=running" in page.url
+        chart = page.evaluate(CHART_STATE)[1]
         marks = {round(v, 9) for pair in chart["shapes"] for v in pair if v is not None}
         assert any(math.isclose(v, truth, rel_tol=1e-6) for v in marks), marks
     assert "fn=cos" in page.url  # written by the set-up fragment's rerun
@@ -57,7 +62,7 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
     page.get_by_text("Variance curves (Mohamed et al. 2020, Fig. 2)").click()
     wait_for_app(page)
     assert exception_count(page) == 0
-    assert len(page.evaluate(CHART_STATE)) == 5
+    assert len(page.evaluate(CHART_STATE)) == 3
     assert "ge_fig2=" in page.url and "fn=cos" in page.url
 
 

@@ -70,9 +70,17 @@ def test_page_renders_with_defaults_and_all_charts():
     assert at.radio(key="est").value == "pathwise"
     assert metric(at, "step") == "0"
     figs = figures(at)
+    # before any training: the empty loss chart is static SVG (with the ceiling line), the
+    # gradient chart a note on when it is measured; the model view shows the data already
+    assert any(t.startswith("What the model has learned") for t in figs)
+    assert not any(t.startswith(("Loss", "Encoder gradient")) for t in figs)
+    (svg,) = [m.value for m in at.markdown if m.value.startswith("<svg")]
+    assert "Loss (nats per point)" in svg and "no data yet" in svg and "2.39" in svg
+    assert any("measured on the same minibatch" in i.value for i in at.info)
+    at.button(key="vae_step").click().run()  # 100 steps: both become interactive charts
+    figs = figures(at)
     assert any(t.startswith("Loss") for t in figs)
     assert any(t.startswith("Encoder gradient") for t in figs)
-    assert any(t.startswith("What the model has learned") for t in figs)
     assert at.latex  # the ELBO
     labels = [b.label for b in at.button]
     for name in ("▶ Play", "⏸ Pause", "⏭ Step", "↺ Reset"):

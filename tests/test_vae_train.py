@@ -221,3 +221,26 @@ def test_run_arguments_are_validated():
         tr.run(max_steps=-1)
     with pytest.raises(ValueError, match="max_seconds"):
         tr.run(max_seconds=float("nan"))
+
+
+def test_untrained_model_outputs_are_a_function_of_the_config():
+    """The Live VAE page caches its step-0 model view by config across visitors: a fresh trainer
+    and a reset one must give the same reconstructions, samples, latents and density."""
+
+    def outputs(tr):
+        x = tr.x_test.numpy()[:50]
+        return [
+            tr.reconstruct(x),
+            tr.sample(50),
+            tr.encode_means(x),
+            tr.density_grid(-4, 4, 8, 4)[2],
+        ]
+
+    a = outputs(Trainer(TINY))
+    tr = Trainer(TINY)
+    tr.run(max_steps=30)
+    tr.reset()
+    for u, v in zip(a, outputs(tr), strict=True):
+        np.testing.assert_array_equal(u, v)
+    other = outputs(Trainer(replace(TINY, seed=TINY.seed + 1)))
+    assert not np.array_equal(a[0], other[0])
