@@ -203,6 +203,12 @@ def main(argv: list[str] | None = None) -> dict:
 
                     results.update(bench_vae_in_browser(browser, app))
                 if "rss" in only:
+                    # a fresh server: the sessions of the benches above linger for Streamlit's
+                    # server.disconnectedSessionTTL (120 s) after their contexts close, and
+                    # would be counted as if they were 5 more visitors
+                    app.stop()
+                    app = StreamlitServer("app.py", "bench-app-rss.log")
+                    app.wait_healthy()
                     results.update(bench_rss_sessions(browser, app, args.train_seconds))
                 browser.close()
         finally:
