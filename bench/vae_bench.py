@@ -3,6 +3,7 @@
     python bench/vae_bench.py                 # both parts
     python bench/vae_bench.py speed           # steps/s: page-equivalent loop vs bare loop (ratio)
     python bench/vae_bench.py browser         # the same, in the real page in Chromium
+    python bench/vae_bench.py browser --pinned   # … with Chromium on its own CPU (taskset)
     python bench/vae_bench.py quality         # seconds to IWAE ≥ ceiling − 0.15 on moons; plain VAE
 
 speed: the bare loop is Adam on the same model and batch with nothing else; the page-equivalent
@@ -31,7 +32,7 @@ if str(ROOT) not in sys.path:
 import plotly.io as pio  # noqa: E402
 import torch  # noqa: E402
 
-from bench.harness import StreamlitServer, launch_chromium, wait_idle  # noqa: E402
+from bench.harness import StreamlitServer, find_chromium, launch_chromium, wait_idle  # noqa: E402
 from reparam_core import toy_data  # noqa: E402
 from reparam_core.vae import estimator_loss  # noqa: E402
 from reparam_core.vae_train import PRESETS, THREADS, TrainConfig, Trainer  # noqa: E402
@@ -226,18 +227,44 @@ def bench_vae_in_browser(browser, server, rounds: int = 3, seconds: float = 8.0)
     return {"vae_throughput_ratio": sum(ratios) / rounds, "chart_refresh_hz": sum(rates) / rounds}
 
 
-def browser_part() -> None:
+def browser_part(pinned: bool = False) -> None:
+    """`pinned`: the server (and the bare loop) on CPU 0, Chromium on CPU 1 — a visitor's browser
+    runs on their own machine, not on the server's cores. Needs `taskset` and 2 CPUs."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
     from playwright.sync_api import sync_playwright
 
     server = StreamlitServer("app.py", "bench-vae.log")
+    wrapper = None
     try:
         server.wait_healthy()
+        chromium = None
+        if pinned:
+            if not shutil.which("taskset") or (os.cpu_count() or 1) < 2:
+                raise SystemExit("--pinned needs taskset and at least 2 CPUs")
+            subprocess.run(
+                ["taskset", "-a", "-p", "-c", "0", str(server.proc.pid)],
+                check=True,
+                capture_output=True,
+            )
+            os.sched_setaffinity(0, {0})  # the bare loop runs in this process
+            with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as f:
+                f.write(f'#!/bin/sh\nexec taskset -c 1 {find_chromium()} "$@"\n')
+                wrapper = f.name
+            os.chmod(wrapper, 0o755)
+            chromium = wrapper
+            print("pinned: server and bare loop on CPU 0, Chromium on CPU 1")
         with sync_playwright() as pw:
-            browser = launch_chromium(pw)
+            browser = launch_chromium(pw, chromium)
             bench_vae_in_browser(browser, server)
             browser.close()
     finally:
         server.stop()
+        if wrapper:
+            os.unlink(wrapper)
 
 
 def main(argv: list[str]) -> None:
@@ -247,7 +274,7 @@ def main(argv: list[str]) -> None:
     if what in ("all", "speed"):
         speed(PRESETS["default"])
     if what in ("all", "browser"):
-        browser_part()
+        browser_part(pinned="--pinned" in argv)
     if what in ("all", "quality"):
         quality(PRESETS["default"], "default (moons)")
         quality(PRESETS["plain VAE"], "plain VAE (moons)", find_bar=False)
