@@ -108,3 +108,19 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     """Idle the way Streamlit's e2e tests wait: script not running and no skeletons."""
     page.wait_for_selector(READY, timeout=timeout)
     page.wait_for_function(NO_SKELETON, timeout=timeout)
+
+
+# Live VAE page probes (JavaScript for page.evaluate), shared by the browser tests and the benches.
+STEP_JS = """() => {
+  const m = [...document.querySelectorAll('[data-testid=stMetric]')].find(
+    (e) => e.querySelector('[data-testid=stMetricLabel]')?.innerText.trim() === 'step');
+  return m ? parseInt(m.querySelector('[data-testid=stMetricValue]').innerText.replace(/,/g, '')) : -1;
+}"""
+LOSS_CHART_X_JS = """() => {
+  const svg = document.querySelector('.st-key-vae_loss_live svg');  // while playing
+  if (svg) return parseFloat(svg.dataset.lastX);
+  const el = document.querySelector('.st-key-vae_loss .js-plotly-plot');  // paused
+  if (!el || !el.data || !el.data.length || !el.data[0].x.length) return 0;
+  const x = el.data[0].x;
+  return x[x.length - 1];
+}"""

@@ -32,7 +32,14 @@ if str(ROOT) not in sys.path:
 import plotly.io as pio  # noqa: E402
 import torch  # noqa: E402
 
-from bench.harness import StreamlitServer, find_chromium, launch_chromium, wait_idle  # noqa: E402
+from bench.harness import (  # noqa: E402
+    LOSS_CHART_X_JS,
+    STEP_JS,
+    StreamlitServer,
+    find_chromium,
+    launch_chromium,
+    wait_idle,
+)
 from reparam_core import toy_data  # noqa: E402
 from reparam_core.vae import estimator_loss  # noqa: E402
 from reparam_core.vae_train import PRESETS, THREADS, TrainConfig, Trainer  # noqa: E402
@@ -173,22 +180,16 @@ def speed(config: TrainConfig, rounds: int = 3, seconds: float = 5.0) -> None:
     )
 
 
-STEP_JS = """() => {
-  const m = [...document.querySelectorAll('[data-testid=stMetric]')].find(
-    (e) => e.querySelector('[data-testid=stMetricLabel]')?.innerText.trim() === 'step');
-  return m ? parseInt(m.querySelector('[data-testid=stMetricValue]').innerText.replace(/,/g, '')) : -1;
-}"""
-COUNT_CHART_UPDATES_JS = """() => {
+COUNT_CHART_UPDATES_JS = f"""() => {{
   window.__vaeUpdates = 0;
   let last = null;
   clearInterval(window.__vaePoll);
-  window.__vaePoll = setInterval(() => {
-    const svg = document.querySelector('.st-key-vae_loss_live svg');  // the chart while playing
-    const v = svg ? svg.dataset.lastX : null;
-    if (v !== null && v !== last) { if (last !== null) window.__vaeUpdates += 1; last = v; }
-  }, 20);
+  window.__vaePoll = setInterval(() => {{
+    const v = ({LOSS_CHART_X_JS})();
+    if (v !== last) {{ if (last !== null) window.__vaeUpdates += 1; last = v; }}
+  }}, 20);
   return true;
-}"""
+}}"""
 
 
 def bench_vae_in_browser(browser, server, rounds: int = 3, seconds: float = 8.0) -> dict:

@@ -343,7 +343,7 @@ def views_panel() -> None:
             model = model_view(trainer)
         views = ss.vae_views = {"run": ss.vae_run_no, "step": trainer.step, "model": model}
     grad_rows = len(trainer.grad_stats)
-    if views.get("grad_key") != (ss.vae_run_no, grad_rows):
+    if grad_rows and views.get("grad_key") != (ss.vae_run_no, grad_rows):
         views["grad_key"] = (ss.vae_run_no, grad_rows)
         views["grad"] = F.grad_figure(
             trainer.grad_stats.columns(), core().GRADSTAT_FIRST, trainer.config.gradstat_every
@@ -351,7 +351,7 @@ def views_panel() -> None:
     show_figure(views["model"], key="vae_model")
     left, right = st.columns([3, 2], vertical_alignment="center")
     with left:
-        if len(trainer.grad_stats):
+        if grad_rows:
             show_figure(views["grad"], key="vae_grad")
         else:  # an empty chart would only say this, at the cost of a chart
             st.info(

@@ -463,12 +463,10 @@ def _log_prob_pinwheel(x: np.ndarray, noise: float) -> np.ndarray:
     return out - const
 
 
-def _bisect(g, a, b, active=None, steps: int = 52, dg=None):
+def _bisect(g, a, b, steps: int = 52, dg=None):
     """Vectorized root of an increasing g on [a, b] (elementwise): bisection, then, if the
     derivative dg is given, safeguarded Newton steps (a step leaving the bracket bisects)."""
     a, b = a.copy(), b.copy()
-    if active is not None:
-        a = np.where(active, a, b)  # inactive entries collapse to b
     for _ in range(steps):
         mid = 0.5 * (a + b)
         up = g(mid) > 0

@@ -7,6 +7,7 @@ restores a view.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from collections.abc import Callable, Sequence
@@ -138,7 +139,9 @@ CHART_COLORWAY = (
 )
 
 
-def _chart_template():
+@functools.cache  # built once per process: a constant, shared by every session
+def chart_template():
+    """The app's plotly template (a `go.layout.Template`; assigning it to a figure is free)."""
     import plotly.graph_objects as go
 
     axis = {"gridcolor": CHART_GRID, "zerolinecolor": CHART_LINE, "linecolor": CHART_LINE}
@@ -155,16 +158,6 @@ def _chart_template():
             "colorscale": {"sequential": "Viridis"},
         }
     )
-
-
-_TEMPLATE: list = []  # built once per process (a constant, shared by every session)
-
-
-def chart_template():
-    """The app's plotly template (a `go.layout.Template`; assigning it to a figure is free)."""
-    if not _TEMPLATE:
-        _TEMPLATE.append(_chart_template())
-    return _TEMPLATE[0]
 
 
 def show_figure(fig: Any, key: str | None = None) -> None:
@@ -199,12 +192,17 @@ def download_csv(label: str, columns: dict[str, Sequence[Any]], file_name: str, 
     )
 
 
+def figure_html(fig: Any) -> bytes:
+    """The figure as a standalone HTML page (plotly.js inlined, animations included), in the app's
+    template (Streamlit's default "streamlit" template carries placeholder colours)."""
+    fig.layout.template = chart_template()
+    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False).encode()
+
+
 def download_figure_html(label: str, fig: Any, file_name: str, key: str) -> None:
     """The figure as a standalone HTML file (plotly.js inlined, animations included)."""
-    fig.layout.template = chart_template()  # the default ("streamlit") has placeholder colours
-    html = fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
     st.download_button(
-        label, html.encode(), file_name=file_name, mime="text/html", key=key, icon="📥"
+        label, figure_html(fig), file_name=file_name, mime="text/html", key=key, icon="📥"
     )
 
 
@@ -222,13 +220,14 @@ def download_figure_html_deferred(label: str, fig: Any, file_name: str, key: str
 
     Clicking does not rerun the page (so a playing animation keeps playing).
     """
-
-    def build() -> bytes:
-        fig.layout.template = chart_template()
-        return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False).encode()
-
     st.download_button(
-        label, build, file_name=file_name, mime="text/html", key=key, icon="📥", on_click="ignore"
+        label,
+        lambda: figure_html(fig),
+        file_name=file_name,
+        mime="text/html",
+        key=key,
+        icon="📥",
+        on_click="ignore",
     )
 
 

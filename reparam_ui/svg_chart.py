@@ -61,6 +61,15 @@ def _text(x: float, y: float, s: str, anchor: str = "middle", size: int = 12, **
     )
 
 
+def _stroke(line: dict | None, color: str, width: float) -> str:
+    """stroke, stroke-width and (for a dashed plotly line) stroke-dasharray attributes."""
+    line = line or {}
+    dash = DASHES.get(line.get("dash", ""), "")
+    return f'stroke="{line.get("color", color)}" stroke-width="{line.get("width", width)}"' + (
+        f' stroke-dasharray="{dash}"' if dash else ""
+    )
+
+
 def figure_svg(fig: dict, width: int = 860, height: int = 320) -> str:
     """An SVG (scales to its container's width) of the line traces in a plotly figure dict."""
     layout = fig.get("layout", {}) or {}
@@ -150,23 +159,12 @@ def figure_svg(fig: dict, width: int = 860, height: int = 320) -> str:
     out.append('<g clip-path="url(#plot-area)" fill="none">')
     for s in hlines:
         y = py(float(s["y0"]))
-        line = s.get("line", {}) or {}
-        dash = DASHES.get(line.get("dash", ""), "")
         out.append(
-            f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{line.get("color", CHART_LINE)}" '
-            f'stroke-width="{line.get("width", 1)}"'
-            + (f' stroke-dasharray="{dash}"' if dash else "")
-            + "/>"
+            f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" '
+            f"{_stroke(s.get('line'), CHART_LINE, 1)}/>"
         )
     for tr in lines:
-        line = tr.get("line", {}) or {}
-        attrs = (
-            f'stroke="{line.get("color", CHART_TEXT)}" stroke-width="{line.get("width", 1.5)}" '
-            'stroke-linejoin="round"'
-        )
-        dash = DASHES.get(line.get("dash", ""), "")
-        if dash:
-            attrs += f' stroke-dasharray="{dash}"'
+        attrs = _stroke(tr.get("line"), CHART_TEXT, 1.5) + ' stroke-linejoin="round"'
         segment: list[str] = []
         for x, y in zip(tr.get("x", []), tr.get("y", []), strict=False):
             if y is None or not (math.isfinite(float(x)) and math.isfinite(float(y))):
@@ -194,13 +192,10 @@ def figure_svg(fig: dict, width: int = 860, height: int = 320) -> str:
             )
     for row, x, tr in legend:
         y = 38 + 15 * row
-        line = tr.get("line", {}) or {}
-        dash = DASHES.get(line.get("dash", ""), "")
+        line = {**(tr.get("line") or {}), "width": 2}  # legend swatches all 2 px wide
         out.append(
             f'<line x1="{x:.1f}" x2="{x + 18:.1f}" y1="{y - 4}" y2="{y - 4}" '
-            f'stroke="{line.get("color", CHART_TEXT)}" stroke-width="2"'
-            + (f' stroke-dasharray="{dash}"' if dash else "")
-            + "/>"
+            f"{_stroke(line, CHART_TEXT, 2)}/>"
         )
         out.append(_text(x + 22, y, str(tr["name"]), anchor="start", size=11))
     if not xs:

@@ -265,7 +265,7 @@ def test_monte_carlo_view_switches_figures_and_is_in_the_url():
         specs = charts(at)
         assert len(specs) == 2
         titles.append(json.dumps(specs[1]["layout"].get("annotations", ""))[:200])
-        assert at.query_params["mc_view"] == [view] or at.query_params["mc_view"] == view
+        assert at.query_params["mc_view"] == view
     assert len(set(titles)) == 3  # three different figures
 
 

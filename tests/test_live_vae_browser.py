@@ -4,21 +4,11 @@ stops both."""
 import pytest
 from conftest import exception_count, open_page, wait_for_app
 
+from bench.harness import LOSS_CHART_X_JS as CHART_JS
+from bench.harness import STEP_JS
+
 pytestmark = pytest.mark.browser
 
-STEP_JS = """() => {
-  const m = [...document.querySelectorAll('[data-testid=stMetric]')].find(
-    (e) => e.querySelector('[data-testid=stMetricLabel]')?.innerText.trim() === 'step');
-  return m ? parseInt(m.querySelector('[data-testid=stMetricValue]').innerText.replace(/,/g, '')) : -1;
-}"""
-CHART_JS = """() => {
-  const svg = document.querySelector('.st-key-vae_loss_live svg');  // while playing
-  if (svg) return parseFloat(svg.dataset.lastX);
-  const el = document.querySelector('.st-key-vae_loss .js-plotly-plot');  // paused
-  if (!el || !el.data || !el.data.length || !el.data[0].x.length) return 0;
-  const x = el.data[0].x;
-  return x[x.length - 1];
-}"""
 PLAY_ENABLED_JS = """() => {
   const b = [...document.querySelectorAll('button')].find((b) => b.innerText.includes('Play'));
   return !!b && !b.disabled;

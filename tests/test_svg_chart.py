@@ -20,17 +20,17 @@ def points(el: ET.Element) -> list[tuple[float, float]]:
 
 
 @pytest.mark.parametrize(
-    ("lo", "hi", "expected"),
+    ("lo", "hi", "n", "expected"),
     [
-        (0, 10, [0, 2, 4, 6, 8, 10]),
-        (-2.9, 3.1, [-2, 0, 2]),
-        (0.11, 0.52, [0.2, 0.3, 0.4, 0.5]),
-        (2.0, 2.0, [2.0]),
-        (0, 7500, [0, 2000, 4000, 6000]),
+        (0, 10, 5, [0, 2, 4, 6, 8, 10]),
+        (-2.9, 3.1, 5, [-2, 0, 2]),
+        (0.11, 0.52, 5, [0.2, 0.3, 0.4, 0.5]),
+        (2.0, 2.0, 5, [2.0]),
+        (0, 7500, 4, [0, 2000, 4000, 6000]),
     ],
 )
-def test_nice_ticks(lo, hi, expected):
-    assert S.nice_ticks(lo, hi, 5 if hi != 7500 else 4) == pytest.approx(expected)
+def test_nice_ticks(lo, hi, n, expected):
+    assert S.nice_ticks(lo, hi, n) == pytest.approx(expected)
 
 
 def test_nice_ticks_are_round_and_inside():
