@@ -116,11 +116,22 @@ STEP_JS = """() => {
     (e) => e.querySelector('[data-testid=stMetricLabel]')?.innerText.trim() === 'step');
   return m ? parseInt(m.querySelector('[data-testid=stMetricValue]').innerText.replace(/,/g, '')) : -1;
 }"""
-LOSS_CHART_X_JS = """() => {
-  const svg = document.querySelector('.st-key-vae_loss_live svg');  // while playing
-  if (svg) return parseFloat(svg.dataset.lastX);
+LIVE_CANVAS_JS = """() => {  // the canvas with the loss chart (+ model view while playing), or null
+  for (const el of document.querySelectorAll('.st-key-vae_live_box *')) {
+    const canvas = el.shadowRoot?.querySelector('canvas');
+    if (canvas) return canvas;
+  }
+  return null;
+}"""
+LOSS_CHART_X_JS = f"""() => {{  // the last step the loss chart shows
+  const canvas = ({LIVE_CANVAS_JS})();  // while playing
+  if (canvas) return parseFloat(canvas.dataset.lastX);
   const el = document.querySelector('.st-key-vae_loss .js-plotly-plot');  // paused
   if (!el || !el.data || !el.data.length || !el.data[0].x.length) return 0;
   const x = el.data[0].x;
   return x[x.length - 1];
-}"""
+}}"""
+MODEL_CANVAS_STEP_JS = f"""() => {{  // the step the live model view shows (-1: none)
+  const canvas = ({LIVE_CANVAS_JS})();
+  return canvas && canvas.dataset.step !== undefined ? parseInt(canvas.dataset.step) : -1;
+}}"""

@@ -7,9 +7,9 @@
     python bench/vae_bench.py quality         # seconds to IWAE ≥ ceiling − 0.15 on moons; plain VAE
 
 speed: the bare loop is Adam on the same model and batch with nothing else; the page-equivalent
-loop is what one fragment tick does — `Trainer.run(max_seconds=chunk)` (with its held-out IWAE
-evaluations, gradient-variance probes, divergence checks and bounded history) followed by
-building the page's figures (the heavy ones every few ticks, as the page does). Both run side by
+loop is what one playing fragment tick does: build the loss chart and the model view (canvas
+data), then `Trainer.run(max_seconds=chunk)` (with its held-out IWAE evaluations,
+gradient-variance probes, divergence checks and bounded history). Both run side by
 side in alternation so machine load affects them alike; the ratio is what matters.
 
 quality: trains the DEFAULT config in 0.25 s chunks (as the page does) and reports the training
@@ -20,6 +20,7 @@ and the same for the "plain VAE" preset (no warm-up), which collapses.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from dataclasses import replace
@@ -29,7 +30,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import plotly.io as pio  # noqa: E402
 import torch  # noqa: E402
 
 from bench.harness import (  # noqa: E402
@@ -44,6 +44,7 @@ from reparam_core import toy_data  # noqa: E402
 from reparam_core.vae import estimator_loss  # noqa: E402
 from reparam_core.vae_train import PRESETS, THREADS, TrainConfig, Trainer  # noqa: E402
 from reparam_ui import vae_figs  # noqa: E402
+from reparam_ui.line_chart import line_chart_spec  # noqa: E402
 
 page = vae_figs  # the page's cadence and view sizes live there
 
@@ -117,47 +118,38 @@ def bare_steps_per_second(config: TrainConfig, seconds: float) -> float:
     return steps / (time.perf_counter() - t0)
 
 
-def page_tick_figures(tr: Trainer, ceiling: float, stored: dict, views: bool) -> int:
-    """Build and JSON-serialize what one tick draws (Streamlit sends each figure as JSON)."""
-    figs = [
-        vae_figs.loss_figure(
-            tr.history.columns(), tr.evals.columns(), ceiling, stored, tr.config.estimator
-        )
-    ]
-    if views:
-        x = tr.x_test.numpy()[: page.N_SHOWN]
-        density = tr.density_grid(-4.0, 4.0, page.GRID, page.GRID_K)
-        figs.append(
-            vae_figs.model_figure(
-                x,
-                tr.reconstruct(x),
-                tr.sample(page.N_SHOWN),
-                tr.encode_means(x),
-                density,
-                page.GRID_K,
-            )
-        )
-    return sum(len(pio.to_json(f, validate=False)) for f in figs)
+def page_tick_figures(tr: Trainer, ceiling: float, stored: dict) -> int:
+    """Build and serialize what one playing tick draws: the loss chart and the model view as
+    canvas data (sent as JSON). Returns the bytes built."""
+    loss = vae_figs.loss_spec(
+        tr.history.columns(), tr.evals.columns(), ceiling, stored, tr.config.estimator
+    )
+    x = tr.x_test.numpy()[: page.N_SHOWN]
+    view = vae_figs.model_canvas(
+        x,
+        tr.reconstruct(x),
+        tr.sample(page.N_SHOWN),
+        tr.encode_means(x),
+        tr.density_grid(-4.0, 4.0, page.GRID_LIVE, page.GRID_K_LIVE),
+        page.GRID_K_LIVE,
+        tr.step,
+    )
+    return len(json.dumps({"loss": line_chart_spec(loss), "model": view}))
 
 
 def page_steps_per_second(config: TrainConfig, seconds: float) -> tuple[float, float]:
-    """The page's loop without the browser: chunk of TICK − render time, figures every tick,
-    the heavy views every VIEW_EVERY seconds. Returns (steps/s, chart refreshes/s)."""
+    """The page's loop without the browser: draw (loss chart, model view), then a chunk of
+    TICK − render time. Returns (steps/s, chart refreshes/s)."""
     tr = Trainer(config)
     ceiling = toy_data.ceiling(config.dataset, config.noise)
     stored = {"score": {"step": [0.0, 1.0], "neg_elbo": [3.0, 2.9]}}
-    render, last_views, ticks = 0.03, -1e9, 0
+    render, ticks = 0.03, 0
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < seconds:
-        chunk = min(page.CHUNK_MAX, max(page.CHUNK_MIN, page.TICK - render))
-        tr.run(max_seconds=chunk)
         t1 = time.perf_counter()
-        views = t1 - last_views >= page.VIEW_EVERY
-        if views:
-            last_views = t1
-        page_tick_figures(tr, ceiling, stored, views)
-        if not views:
-            render = 0.7 * render + 0.3 * (time.perf_counter() - t1)
+        page_tick_figures(tr, ceiling, stored)
+        render = 0.7 * render + 0.3 * (time.perf_counter() - t1)
+        tr.run(max_seconds=min(page.CHUNK_MAX, max(page.CHUNK_MIN, page.TICK - render)))
         ticks += 1
     wall = time.perf_counter() - t0
     return tr.step / wall, ticks / wall

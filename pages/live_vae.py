@@ -26,13 +26,16 @@ from reparam_ui.common import (
     show_figure,
     sync_query,
 )
-from reparam_ui.svg_chart import figure_svg
+from reparam_ui.line_chart import line_chart_spec
+from reparam_ui.live_canvas import live_canvas
 from reparam_ui.vae_figs import (
     CHUNK_MAX,
     CHUNK_MIN,
     CHUNK_SLOW_MAX,
     GRID,
     GRID_K,
+    GRID_K_LIVE,
+    GRID_LIVE,
     N_SHOWN,
     TICK,
     VIEW_EVERY,
@@ -260,7 +263,7 @@ def train_panel(ceil: float | None) -> None:
     t_render = time.perf_counter()
     status_line(trainer, ceil)
     collapse_notice(trainer)
-    loss = F.loss_figure(
+    loss = F.loss_spec(  # a figure dict: the canvas draws it as is, plotly when paused
         trainer.history.columns(),
         trainer.evals.columns(),
         ceil,
@@ -270,13 +273,12 @@ def train_panel(ceil: float | None) -> None:
     nothing_to_explore = trainer.step == 0 and not any(
         name != trainer.config.estimator for name in ss.vae_stored
     )
-    # playing (5 redraws a second) or still empty: static SVG, almost free for the browser
+    # playing (5 redraws a second) or still empty: one canvas, redrawn in place (no zoom/hover)
     if ss.vae_playing or nothing_to_explore:
-        with st.container(key="vae_loss_live"):
-            # st.html strips SVG (its sanitizer allows HTML only); markdown keeps it inline
-            st.markdown(figure_svg(loss.to_plotly_json()), unsafe_allow_html=True)
+        model = live_view(trainer) if ss.vae_playing else None  # paused: plotly, views_panel
+        live_canvas(line_chart_spec(loss), model, key="vae_live")
     else:  # paused: the interactive chart (zoom, hover)
-        show_figure(loss, key="vae_loss")
+        show_figure(go.Figure(loss, _validate=False), key="vae_loss")
     if not ss.vae_playing:
         ss.vae_tick_end = None
         return
@@ -319,6 +321,20 @@ def model_view(trainer):
     )
 
 
+def live_view(trainer) -> dict:
+    """`model_view` as canvas data, cheap enough for every tick (≈ 5 ms: a coarser density)."""
+    x = trainer.x_test.numpy()[:N_SHOWN]
+    return F.model_canvas(
+        x,
+        trainer.reconstruct(x),
+        trainer.sample(N_SHOWN),
+        trainer.encode_means(x),
+        trainer.density_grid(-4.0, 4.0, GRID_LIVE, GRID_K_LIVE),
+        GRID_K_LIVE,
+        trainer.step,
+    )
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def untrained_view(config_key: str, _trainer) -> dict:
     """`model_view` of a trainer at step 0, keyed by its settings (`repr` of the config: the
@@ -327,28 +343,32 @@ def untrained_view(config_key: str, _trainer) -> dict:
 
 
 def views_panel() -> None:
-    """Every VIEW_EVERY s while playing (its own fragment, so the ≈50 kB model figure is sent once
-    a second, not with every tick): the model view (data, reconstructions, prior samples, latent
-    means, density) and the encoder-gradient chart with the explanation. A figure is rebuilt only
-    when the model changed; an unchanged one keeps its element id and the browser skips it."""
+    """Paused: the interactive model view (data, reconstructions, prior samples, latent means,
+    density); while playing it is the canvas in `train_panel`. Always: the encoder-gradient chart
+    with the explanation, every VIEW_EVERY s while playing (it changes every few thousand steps).
+    A figure is rebuilt only when the model changed; an unchanged one keeps its element id and
+    the browser skips it."""
     ss = st.session_state
     trainer = ss.get("vae_trainer")
     if trainer is None:
         return
-    views = ss.get("vae_views")
-    if views is None or views["run"] != ss.vae_run_no or views["step"] != trainer.step:
+    views = ss.get("vae_views") or {"run": None, "step": None}
+    stale = views["run"] != ss.vae_run_no or views["step"] != trainer.step
+    if not ss.vae_playing and stale:
         if trainer.step == 0:  # the untrained model is a function of the settings: shared cache
             model = go.Figure(untrained_view(repr(trainer.config), trainer), _validate=False)
         else:
             model = model_view(trainer)
-        views = ss.vae_views = {"run": ss.vae_run_no, "step": trainer.step, "model": model}
+        views = {"run": ss.vae_run_no, "step": trainer.step, "model": model}
+    ss.vae_views = views
     grad_rows = len(trainer.grad_stats)
     if grad_rows and views.get("grad_key") != (ss.vae_run_no, grad_rows):
         views["grad_key"] = (ss.vae_run_no, grad_rows)
         views["grad"] = F.grad_figure(
             trainer.grad_stats.columns(), core().GRADSTAT_FIRST, trainer.config.gradstat_every
         )
-    show_figure(views["model"], key="vae_model")
+    if not ss.vae_playing:
+        show_figure(views["model"], key="vae_model")
     left, right = st.columns([3, 2], vertical_alignment="center")
     with left:
         if grad_rows:

@@ -7,10 +7,13 @@ so plotly's per-property validation (most of a figure's build time) is skipped.
 
 from __future__ import annotations
 
+import base64
+import functools
 import math
 from collections.abc import Sequence
 
 import numpy as np
+import plotly.colors as pc
 import plotly.graph_objects as go
 
 ESTIMATOR_LABELS = {
@@ -37,15 +40,21 @@ CHUNK_SLOW_MAX = 0.3  # s: longest chunk when the browser is slow to ask for the
 VIEW_EVERY = 1.0  # s between redraws of the model view (data, latent, density) while playing
 N_SHOWN = 200  # points drawn in each scatter panel of the model view
 GRID, GRID_K = 32, 24  # density heatmap resolution and importance samples
+# the density drawn on every tick while playing: 24 × 24 cells, K = 8 (3.5 ms; 32², K = 24: 22 ms)
+GRID_LIVE, GRID_K_LIVE = 24, 8
 
 
-def _fig(data: list[dict], layout: dict) -> go.Figure:
+def _spec(data: list[dict], layout: dict) -> dict:
     base = {
         "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
         "height": 320,
         "legend": {"orientation": "h", "y": -0.2, "font": {"size": 11}},
     }
-    base.update(layout)
+    return {"data": data, "layout": {**base, **layout}}
+
+
+def _fig(data: list[dict], layout: dict) -> go.Figure:
+    base = _spec(data, layout)["layout"]
     return go.Figure(data=data, layout=base, _validate=False)
 
 
@@ -63,7 +72,8 @@ def thin(columns: dict[str, Sequence[float]], max_points: int = MAX_POINTS) -> d
 
 def position_color(x: np.ndarray) -> np.ndarray:
     """A colour value for each data point: its angle around the data's centre, in degrees."""
-    c = x - x.mean(0)
+    finite = np.isfinite(x).all(1)
+    c = x - (x[finite].mean(0) if finite.any() else 0.0)
     return np.degrees(np.arctan2(c[:, 1], c[:, 0]))
 
 
@@ -74,6 +84,17 @@ def loss_figure(
     stored: dict[str, dict[str, Sequence[float]]] | None = None,
     estimator: str = "pathwise",
 ) -> go.Figure:
+    """`loss_spec` as a plotly Figure."""
+    return go.Figure(loss_spec(history, evals, ceiling, stored, estimator), _validate=False)
+
+
+def loss_spec(
+    history: dict[str, Sequence[float]],
+    evals: dict[str, Sequence[float]],
+    ceiling: float | None,
+    stored: dict[str, dict[str, Sequence[float]]] | None = None,
+    estimator: str = "pathwise",
+) -> dict:
     """Training neg ELBO, recon, KL and held-out −IWAE vs step, with −E[log p_data] as the floor.
 
     `stored` maps another estimator's name to a stored run's {"step", "neg_elbo"}: drawn dashed.
@@ -168,7 +189,7 @@ def loss_figure(
         hi = max([float(np.percentile(finite, 95)), *latest] + ([-ceiling] if shapes else []))
         pad = 0.05 * (hi - lo) + 0.1
         layout["yaxis"]["range"] = [lo - pad, hi + pad]
-    return _fig(data, layout)
+    return _spec(data, layout)
 
 
 def grad_figure(grad: dict[str, Sequence[float]], first: int = 100, every: int = 2000) -> go.Figure:
@@ -223,8 +244,13 @@ def _scatter(
 ) -> dict:
     marker: dict = {"size": size, "opacity": 0.7}
     if scale:
+        # the scale as a list: plotly.js has no "Turbo" (figures here skip the validation that
+        # would expand the name), and an unknown name silently becomes its default scale
         marker.update(
-            color=np.asarray(color).tolist(), colorscale=POSITION_SCALE, cmin=-180, cmax=180
+            color=np.asarray(color).tolist(),
+            colorscale=pc.get_colorscale(POSITION_SCALE),
+            cmin=-180,
+            cmax=180,
         )
     else:
         marker["color"] = color
@@ -239,6 +265,20 @@ def _scatter(
         "yaxis": f"y{axis}",
         "showlegend": False,
     }
+
+
+def latent_points(mu: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Encoded means as 2D points: a 1D latent gets a uniform(−1, 1) jitter as its second axis."""
+    if mu.shape[1] == 1:
+        jitter = np.random.default_rng(seed).uniform(-1, 1, mu.shape[0])
+        return np.stack([mu[:, 0], jitter], 1)
+    return mu
+
+
+def latent_limit(mu: np.ndarray) -> float:
+    """Axis half-range of the latent panel: at least 3 (the prior's ±3σ), else 1.1 × max |μ|."""
+    finite = np.abs(mu[np.isfinite(mu)])
+    return max(3.0, float(finite.max()) * 1.1) if finite.size else 3.0
 
 
 PANELS = (  # (title, space): short titles, the panels are ~1/5 of the page wide
@@ -269,9 +309,7 @@ def model_figure(
     """
     color = position_color(data)
     one_d = mu.shape[1] == 1
-    if one_d:
-        jitter = np.random.default_rng(seed).uniform(-1, 1, mu.shape[0])
-        mu = np.stack([mu[:, 0], jitter], 1)
+    mu = latent_points(mu, seed)
     xs, ys, p = density
     t = np.linspace(0, 2 * np.pi, 49)
     traces = [
@@ -308,7 +346,7 @@ def model_figure(
                 "yaxis": "y4",
             },
         )
-    latent_lim = max(3.0, float(np.nanmax(np.abs(mu))) * 1.1) if mu.size else 3.0
+    latent_lim = latent_limit(mu)
     layout: dict = {
         "title": {
             "text": f"What the model has learned (density: K = {k} importance samples)",
@@ -341,3 +379,88 @@ def model_figure(
             }
         )
     return _fig(traces, layout)
+
+
+# ------------------------------------------------------------- the same view for a live canvas
+
+
+@functools.cache  # a constant: 256 colours of a plotly colour scale as uint8 RGB rows
+def color_lut(name: str) -> np.ndarray:
+    scale = pc.get_colorscale(name)
+    rgb = pc.sample_colorscale(scale, np.linspace(0.0, 1.0, 256).tolist(), colortype="tuple")
+    return np.rint(np.asarray(rgb, dtype=float) * 255).astype(np.uint8)
+
+
+def _lut_index(t: np.ndarray) -> np.ndarray:
+    return np.rint(np.clip(np.nan_to_num(t), 0.0, 1.0) * 255).astype(np.intp)
+
+
+def _hex(rows: np.ndarray) -> list[str]:
+    return [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rows.tolist()]
+
+
+def _points(x: np.ndarray, colors: list[str] | str) -> dict:
+    """x, y (rounded to 3 decimals) of the finite rows, with their colours."""
+    x = np.asarray(x, dtype=float)  # float64: float32 values would print as 0.8019999861717224
+    keep = np.isfinite(x).all(1)
+    out: dict = {"x": np.round(x[keep, 0], 3).tolist(), "y": np.round(x[keep, 1], 3).tolist()}
+    out["colors" if isinstance(colors, list) else "color"] = (
+        [c for c, k in zip(colors, keep, strict=True) if k] if isinstance(colors, list) else colors
+    )
+    return out
+
+
+def heat_image(xs: np.ndarray, ys: np.ndarray, p: np.ndarray, scale: str = "Viridis") -> dict:
+    """A density grid as a small RGB image for a canvas: rows top (largest y) to bottom, each
+    cell coloured like plotly's heatmap (the scale spans min..max of p), base64 bytes, and the
+    image's extent in data units (cells are centred on xs, ys)."""
+    p = np.nan_to_num(np.asarray(p, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
+    lo, hi = float(p.min()), float(p.max())
+    t = (p - lo) / (hi - lo) if hi > lo else np.zeros_like(p)
+    rgb = color_lut(scale)[_lut_index(t[::-1])]  # canvas row 0 is the top: largest y
+    hx = (xs[-1] - xs[0]) / (len(xs) - 1) / 2 if len(xs) > 1 else 0.5
+    hy = (ys[-1] - ys[0]) / (len(ys) - 1) / 2 if len(ys) > 1 else 0.5
+    return {
+        "nx": int(p.shape[1]),
+        "ny": int(p.shape[0]),
+        "rgb": base64.b64encode(rgb.tobytes()).decode("ascii"),
+        "extent": [float(xs[0] - hx), float(xs[-1] + hx), float(ys[0] - hy), float(ys[-1] + hy)],
+    }
+
+
+def model_canvas(
+    data: np.ndarray,
+    recon: np.ndarray,
+    samples: np.ndarray,
+    mu: np.ndarray,
+    density: tuple[np.ndarray, np.ndarray, np.ndarray],
+    k: int,
+    step: int,
+    lim: float = 4.0,
+    seed: int = 0,
+) -> dict:
+    """`model_figure`'s five panels as plain data for `reparam_ui.live_canvas` (drawn on a canvas
+    in a few ms, so the page can redraw it on every training tick): same panels, titles, colours
+    (Turbo by position, Viridis density), ranges and 1D-latent jitter. Non-finite points are left
+    out, a non-finite density cell is drawn as 0."""
+    turbo = color_lut(POSITION_SCALE)
+    color = _hex(turbo[_lut_index((position_color(data) + 180.0) / 360.0)])
+    one_d = mu.shape[1] == 1
+    mu = latent_points(mu, seed)
+    xs, ys, p = density
+    panels = [
+        _points(data, color),
+        _points(recon, color),
+        _points(samples, "#6236ff"),
+        {**_points(mu, color), "circle": None if one_d else 2.0},
+        {"heat": heat_image(xs, ys, p)},
+    ]
+    for panel, (title, space) in zip(panels, PANELS, strict=True):
+        if space == "z" and one_d:
+            title = "latent μ(x), 1D (+ jitter)"
+        panel.update(title=title, range=latent_limit(mu) if space == "z" else lim)
+    return {
+        "title": f"What the model has learned at step {step:,} (density: K = {k} importance samples)",
+        "step": int(step),
+        "panels": panels,
+    }

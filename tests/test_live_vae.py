@@ -7,6 +7,7 @@ divergence and bad input shown as messages (never exceptions), presets and URL s
 import json
 import math
 
+import pytest
 from conftest import APP, app_test
 
 SMALL = {"n": 1000, "hidden": 16, "batch": 64}
@@ -70,12 +71,14 @@ def test_page_renders_with_defaults_and_all_charts():
     assert at.radio(key="est").value == "pathwise"
     assert metric(at, "step") == "0"
     figs = figures(at)
-    # before any training: the empty loss chart is static SVG (with the ceiling line), the
+    # before any training: the empty loss chart is a canvas (with the ceiling line), the
     # gradient chart a note on when it is measured; the model view shows the data already
     assert any(t.startswith("What the model has learned") for t in figs)
     assert not any(t.startswith(("Loss", "Encoder gradient")) for t in figs)
-    (svg,) = [m.value for m in at.markdown if m.value.startswith("<svg")]
-    assert "Loss (nats per point)" in svg and "no data yet" in svg and "2.39" in svg
+    (canvas,) = live_canvases(at)  # the empty loss chart, drawn on a canvas; no model view
+    loss = canvas["loss"]
+    assert loss["empty"] and canvas["model"] is None and loss["title"].startswith("Loss")
+    assert [h["y"] for h in loss["hlines"]] == [pytest.approx(2.394, abs=0.01)]  # −E[log p]
     assert any("measured on the same minibatch" in i.value for i in at.info)
     at.button(key="vae_step").click().run()  # 100 steps: both become interactive charts
     figs = figures(at)
@@ -228,16 +231,30 @@ def test_downloads_are_offered_and_the_history_csv_parses():
     assert float(rows[-1][0]) == 100
 
 
-def test_while_playing_the_loss_chart_is_svg_and_paused_it_is_plotly():
+def test_while_playing_the_charts_are_one_canvas_and_paused_they_are_plotly():
     at = small_app()
     at.session_state["vae_playing"] = True  # as if Play was pressed (run_every never ticks here)
     at.run()
     no_exception(at)
-    svgs = [m.value for m in at.markdown if m.value.startswith("<svg")]
-    assert len(svgs) == 1 and "Loss (nats per point)" in svgs[0]
-    assert not any(t.startswith("Loss") for t in figures(at))
     assert at.session_state["vae_trainer"].step > 0  # the tick drew, then trained a chunk
+    # loss chart and model view are one canvas component (redrawn in place every tick)
+    (canvas,) = live_canvases(at)
+    assert canvas["loss"]["title"].startswith("Loss (nats per point)")
+    assert canvas["model"]["step"] == 0 and len(canvas["model"]["panels"]) == 5  # before the chunk
+    assert not any(t.startswith(("Loss", "What the model has learned")) for t in figures(at))
     at.button(key="vae_pause").click().run()
     no_exception(at)
-    assert not any(m.value.startswith("<svg") for m in at.markdown)
+    assert not live_canvases(at)
     assert any(t.startswith("Loss") for t in figures(at))
+    (model,) = [f for t, f in figures(at).items() if t.startswith("What the model has learned")]
+    assert len(model["data"]) == 6  # paused: the interactive plotly view (4 scatters, circle, map)
+
+
+def live_canvases(at):
+    return [
+        json.loads(el.proto.json)
+        for el in _walk(at)
+        if type(el).__name__ == "UnknownElement"
+        and el.type == "bidi_component"
+        and el.proto.component_name == "reparam_lab.live_canvas"
+    ]

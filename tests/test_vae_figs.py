@@ -117,3 +117,91 @@ def test_figures_serialize_small():
 def test_position_colour_is_the_angle_about_the_centre():
     x = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
     np.testing.assert_allclose(F.position_color(x), [0, 90, 180, -90])
+
+
+def test_model_figure_sends_turbo_as_a_list_plotly_js_can_draw():
+    """plotly.js has no "Turbo": sent by name (validation skipped), it fell back to another scale."""
+    x = np.random.default_rng(0).standard_normal((20, 2))
+    xs = np.linspace(-4, 4, 3)
+    spec = valid(F.model_figure(x, x, x, x, (xs, xs, np.ones((3, 3))), 8))
+    scale = spec["data"][0]["marker"]["colorscale"]
+    assert isinstance(scale, list | tuple) and len(scale) > 2
+    assert scale[0][0] == 0.0 and scale[-1][0] == 1.0
+    assert _hex_rgb(scale[0][1]) == (48, 18, 59)  # Turbo's ends, #30123b and #7a0402
+    assert _hex_rgb(scale[-1][1]) == (122, 4, 2)
+
+
+def _rgb(text):
+    """'rgb(48, 18, 59)' or 'rgb(48.2, 18.0, 59.1)' → (48, 18, 59)"""
+    return tuple(round(float(v)) for v in text[4:-1].split(","))
+
+
+def _hex_rgb(h):
+    return tuple(int(h[i : i + 2], 16) for i in (1, 3, 5))
+
+
+@pytest.mark.parametrize("z_dim", [1, 2])
+def test_model_canvas_matches_the_plotly_view(z_dim):
+    import json
+
+    import plotly.colors as pc
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((50, 2)).astype(np.float32)
+    mu = rng.standard_normal((50, z_dim))
+    xs = np.linspace(-4, 4, 5)
+    d = F.model_canvas(x, x + 0.1, x * 2, mu, (xs, xs, rng.random((5, 5))), 8, 1234)
+    json.dumps(d, allow_nan=False)  # plain JSON, no NaN
+    assert d["step"] == 1234 and "step 1,234" in d["title"] and "K = 8" in d["title"]
+    panels = d["panels"]
+    assert [p["title"] for p in panels][:3] == [t for t, _ in F.PANELS][:3]
+    assert all(len(p["x"]) == len(p["y"]) == 50 for p in panels[:4])
+    assert panels[0]["x"][0] == round(float(x[0, 0]), 3)
+    assert panels[0]["colors"] == panels[1]["colors"] == panels[3]["colors"]
+    assert panels[2]["color"] == "#6236ff"
+    # each point's colour is plotly's Turbo at its angle around the centre (to 1/255 of the scale)
+    angle = F.position_color(x)
+    for i in range(0, 50, 7):
+        t = (angle[i] + 180) / 360
+        expected = _rgb(pc.sample_colorscale("Turbo", [t])[0])
+        assert (
+            max(abs(a - b) for a, b in zip(_hex_rgb(panels[0]["colors"][i]), expected, strict=True))
+            <= 8
+        )
+    assert panels[4]["range"] == 4.0 and "heat" in panels[4]
+    if z_dim == 1:
+        assert panels[3]["circle"] is None and "1D" in panels[3]["title"]
+        assert all(-1 <= v <= 1 for v in panels[3]["y"])  # jitter
+    else:
+        assert panels[3]["circle"] == 2.0 and panels[3]["y"][0] == round(float(mu[0, 1]), 3)
+    assert panels[3]["range"] == F.latent_limit(F.latent_points(mu)) >= 3.0
+
+
+def test_heat_image_rows_run_top_down_in_viridis():
+    import base64
+
+    xs = np.array([-1.0, 0.0, 1.0, 2.0])
+    ys = np.array([-2.0, 0.0, 2.0])
+    p = np.full((3, 4), 0.5)
+    p[2, 0] = 1.0  # largest y, smallest x: the image's top-left pixel
+    p[0, 3] = 0.0  # smallest y, largest x: bottom-right
+    h = F.heat_image(xs, ys, p)
+    assert (h["nx"], h["ny"]) == (4, 3)
+    img = np.frombuffer(base64.b64decode(h["rgb"]), np.uint8).reshape(3, 4, 3)
+    assert tuple(img[0, 0]) == (253, 231, 37)  # Viridis top, #fde725
+    assert tuple(img[2, 3]) == (68, 1, 84)  # Viridis bottom, #440154
+    assert h["extent"] == [-1.5, 2.5, -3.0, 3.0]  # cells centred on the grid points
+    flat = F.heat_image(xs, ys, np.full((3, 4), 0.3))  # constant: the bottom colour, no 0/0
+    assert set(base64.b64decode(flat["rgb"])) == {68, 1, 84}
+
+
+def test_model_canvas_leaves_out_non_finite_values():
+    x = np.array([[0.0, 1.0], [np.nan, 0.0], [2.0, np.inf], [1.0, -1.0]])
+    xs = np.linspace(-4, 4, 2)
+    p = np.array([[np.nan, 1.0], [np.inf, 0.5]])
+    d = F.model_canvas(x, x, x, x, (xs, xs, p), 8, 0)
+    assert d["panels"][0]["x"] == [0.0, 1.0] and len(d["panels"][0]["colors"]) == 2
+    assert d["panels"][3]["range"] == 3.0
+    import json
+
+    json.dumps(d, allow_nan=False)
