@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 DASHES = {"dash": [7, 4], "dot": [2, 3], "dashdot": [7, 3, 2, 3]}
 
 
@@ -36,6 +38,21 @@ def _fmt(v: float) -> str:
     if abs(v) >= 1e4:
         return f"{v:,.0f}"
     return f"{v:.4g}"
+
+
+def _column(values: Any) -> np.ndarray:
+    """A trace's x or y as floats (None and non-numbers → NaN)."""
+    try:
+        return np.asarray(values if values is not None else [], dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        pass
+    out = np.full(len(values), np.nan)
+    for i, v in enumerate(values):
+        try:
+            out[i] = float(v)
+        except (TypeError, ValueError):
+            pass
+    return out
 
 
 def _finite(v: Any) -> float | None:
@@ -75,16 +92,20 @@ def line_chart_spec(fig: dict, text_color: str = "#72767f") -> dict:
     ]
     lines = []
     for tr in traces:
-        xs = [_finite(x) for x in tr.get("x", []) or []]
-        ys = [None if y is None else round(y, 5) for y in map(_finite, tr.get("y", []) or [])]
-        pairs = [(x, y) if x is not None else (None, None) for x, y in zip(xs, ys, strict=False)]
+        x, y = _column(tr.get("x")), _column(tr.get("y"))
+        n = min(len(x), len(y))
+        x, y = x[:n], np.round(y[:n], 5)
+        gap = ~(np.isfinite(x) & np.isfinite(y))  # drawn as a break in the line
+        xs, ys = x.tolist(), y.tolist()
+        for i in np.flatnonzero(gap).tolist():
+            xs[i] = ys[i] = None
         lines.append(
             {
                 "name": str(tr.get("name", "")),
                 "legend": bool(tr.get("name")) and tr.get("showlegend") is not False,
                 **_stroke(tr.get("line"), text_color, 1.5),
-                "x": [p[0] for p in pairs],
-                "y": [p[1] for p in pairs],
+                "x": xs,
+                "y": ys,
             }
         )
     hlines = [

@@ -246,7 +246,8 @@ function draw(canvas, host, data) {
   canvas.setAttribute("aria-label", labels.join(". "));
 }
 
-export default function ({ data, parentElement }) {
+export default function ({ data: bytes, parentElement }) {
+  const data = JSON.parse(new TextDecoder().decode(bytes)); // UTF-8 JSON from live_canvas.py
   let canvas = parentElement.querySelector("canvas");
   const host = parentElement.host || parentElement;
   if (!canvas) {

@@ -37,7 +37,9 @@ MAX_POINTS = 250
 TICK = 0.2  # s between training ticks (the fragment's run_every): ≥ 4 chart refreshes/s
 CHUNK_MIN, CHUNK_MAX = 0.08, 0.19  # s of training per tick: TICK minus the measured render time
 CHUNK_SLOW_MAX = 0.3  # s: longest chunk when the browser is slow to ask for the next tick
-VIEW_EVERY = 1.0  # s between redraws of the model view (data, latent, density) while playing
+VIEW_EVERY = (
+    2.0  # s between redraws of the encoder-gradient chart while playing (new every 2000 steps)
+)
 N_SHOWN = 200  # points drawn in each scatter panel of the model view
 GRID, GRID_K = 32, 24  # density heatmap resolution and importance samples
 # the density drawn on every tick while playing: 24 × 24 cells, K = 8 (3.5 ms; 32², K = 24: 22 ms)

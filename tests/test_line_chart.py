@@ -93,3 +93,10 @@ def test_an_empty_figure_is_an_empty_chart():
     spec = S.line_chart_spec({"data": [], "layout": {"title": {"text": "Loss"}}})
     assert spec["empty"] and spec["lines"] == [] and spec["xticks"] == []
     assert spec["title"] == "Loss"
+
+
+def test_none_and_non_numbers_are_gaps_too():
+    fig = {"data": [{"x": [0, 1, 2, 3], "y": [1.0, None, "n/a", 2.0]}, {"x": [0, 1], "y": None}]}
+    spec = S.line_chart_spec(fig)
+    assert spec["lines"][0]["y"] == [1.0, None, None, 2.0]
+    assert spec["lines"][1]["x"] == [] and spec["x"] == [0.0, 3.0]

@@ -252,7 +252,7 @@ def test_while_playing_the_charts_are_one_canvas_and_paused_they_are_plotly():
 
 def live_canvases(at):
     return [
-        json.loads(el.proto.json)
+        json.loads(el.proto.bytes)
         for el in _walk(at)
         if type(el).__name__ == "UnknownElement"
         and el.type == "bidi_component"
