@@ -47,7 +47,10 @@ GOALS = {
     "fig2_sweep_seconds": ("<=", 0.5),
 }
 CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]
-    .every(c => c.querySelector('.main-svg'))"""
+    .every(c => c.querySelector('.main-svg'))
+  && [...document.querySelectorAll('.st-key-vae_live_box')]  // Live VAE canvas: drawn
+    .every(b => [...b.querySelectorAll('*')].some(
+      e => e.shadowRoot?.querySelector('canvas[aria-label]')))"""
 OBSERVE_CHARTS = """() => {
     window.__chartMutations = 0;
     const obs = new MutationObserver(() => { window.__chartMutations += 1; });

@@ -270,15 +270,20 @@ def train_panel(ceil: float | None) -> None:
         ss.vae_stored,
         trainer.config.estimator,
     )
-    nothing_to_explore = trainer.step == 0 and not any(
-        name != trainer.config.estimator for name in ss.vae_stored
+    # a canvas, redrawn in place, while playing (5 redraws a second) and before any training (a
+    # first visit then needs no plotly at all); paused with something to explore: plotly charts
+    canvas_loss = ss.vae_playing or (
+        trainer.step == 0 and not any(name != trainer.config.estimator for name in ss.vae_stored)
     )
-    # playing (5 redraws a second) or still empty: one canvas, redrawn in place (no zoom/hover)
-    if ss.vae_playing or nothing_to_explore:
-        model = live_view(trainer) if ss.vae_playing else None  # paused: plotly, views_panel
-        live_canvas(line_chart_spec(loss), model, key="vae_live")
-    else:  # paused: the interactive chart (zoom, hover)
+    canvas_model = ss.vae_playing or trainer.step == 0  # else views_panel shows it in plotly
+    if not canvas_loss:  # the interactive chart (zoom, hover)
         show_figure(go.Figure(loss, _validate=False), key="vae_loss")
+    if canvas_loss or canvas_model:
+        live_canvas(
+            line_chart_spec(loss) if canvas_loss else None,
+            live_view(trainer) if canvas_model else None,
+            key="vae_live",
+        )
     if not ss.vae_playing:
         ss.vae_tick_end = None
         return
@@ -335,16 +340,9 @@ def live_view(trainer) -> dict:
     )
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def untrained_view(config_key: str, _trainer) -> dict:
-    """`model_view` of a trainer at step 0, keyed by its settings (`repr` of the config: the
-    weights and data follow from the seed), so a first visit does not recompute it."""
-    return model_view(_trainer).to_plotly_json()
-
-
 def views_panel() -> None:
-    """Paused: the interactive model view (data, reconstructions, prior samples, latent means,
-    density); while playing it is the canvas in `train_panel`. Always: the encoder-gradient chart
+    """Paused after training: the interactive model view (data, reconstructions, prior samples,
+    latent means, density); while playing and at step 0 it is the canvas in `train_panel`. Always: the encoder-gradient chart
     with the explanation, every VIEW_EVERY s while playing (it changes every few thousand steps).
     A figure is rebuilt only when the model changed; an unchanged one keeps its element id and
     the browser skips it."""
@@ -352,14 +350,10 @@ def views_panel() -> None:
     trainer = ss.get("vae_trainer")
     if trainer is None:
         return
+    interactive = not ss.vae_playing and trainer.step > 0  # else the canvas in train_panel
     views = ss.get("vae_views") or {"run": None, "step": None}
-    stale = views["run"] != ss.vae_run_no or views["step"] != trainer.step
-    if not ss.vae_playing and stale:
-        if trainer.step == 0:  # the untrained model is a function of the settings: shared cache
-            model = go.Figure(untrained_view(repr(trainer.config), trainer), _validate=False)
-        else:
-            model = model_view(trainer)
-        views = {"run": ss.vae_run_no, "step": trainer.step, "model": model}
+    if interactive and (views["run"] != ss.vae_run_no or views["step"] != trainer.step):
+        views = {"run": ss.vae_run_no, "step": trainer.step, "model": model_view(trainer)}
     ss.vae_views = views
     grad_rows = len(trainer.grad_stats)
     if grad_rows and views.get("grad_key") != (ss.vae_run_no, grad_rows):
@@ -367,7 +361,7 @@ def views_panel() -> None:
         views["grad"] = F.grad_figure(
             trainer.grad_stats.columns(), core().GRADSTAT_FIRST, trainer.config.gradstat_every
         )
-    if not ss.vae_playing:
+    if interactive:
         show_figure(views["model"], key="vae_model")
     left, right = st.columns([3, 2], vertical_alignment="center")
     with left:

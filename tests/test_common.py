@@ -49,6 +49,8 @@ def test_every_chart_uses_the_template_not_the_streamlit_theme(page):
     """theme="streamlit" is restyled in the browser on every draw (≈ 250 ms per redraw of a
     5-panel figure); the pages send theme None with the app's template instead."""
     at = app_test(page)
+    if page == "pages/live_vae.py":  # before any training it draws on a canvas, not plotly
+        at.button(key="vae_step").click().run()
     charts = [el for el in at.get("plotly_chart")]
     assert charts, "no chart on the page"
     for el in charts:

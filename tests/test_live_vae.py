@@ -70,20 +70,22 @@ def test_page_renders_with_defaults_and_all_charts():
     assert at.selectbox(key="dataset").value == "moons"
     assert at.radio(key="est").value == "pathwise"
     assert metric(at, "step") == "0"
-    figs = figures(at)
-    # before any training: the empty loss chart is a canvas (with the ceiling line), the
-    # gradient chart a note on when it is measured; the model view shows the data already
-    assert any(t.startswith("What the model has learned") for t in figs)
-    assert not any(t.startswith(("Loss", "Encoder gradient")) for t in figs)
-    (canvas,) = live_canvases(at)  # the empty loss chart, drawn on a canvas; no model view
-    loss = canvas["loss"]
-    assert loss["empty"] and canvas["model"] is None and loss["title"].startswith("Loss")
+    # before any training: no plotly chart at all (a first visit loads no plotly). The empty
+    # loss chart (with the ceiling line) and the untrained model view share one canvas; the
+    # gradient chart is a note on when it is measured
+    assert figures(at) == {}
+    (canvas,) = live_canvases(at)
+    loss, model = canvas["loss"], canvas["model"]
+    assert loss["empty"] and loss["title"].startswith("Loss")
     assert [h["y"] for h in loss["hlines"]] == [pytest.approx(2.394, abs=0.01)]  # −E[log p]
+    assert model["step"] == 0 and len(model["panels"]) == 5
+    assert len(model["panels"][0]["x"]) == 200  # the data is shown already
     assert any("measured on the same minibatch" in i.value for i in at.info)
-    at.button(key="vae_step").click().run()  # 100 steps: both become interactive charts
+    at.button(key="vae_step").click().run()  # 100 steps: all become interactive charts
     figs = figures(at)
-    assert any(t.startswith("Loss") for t in figs)
-    assert any(t.startswith("Encoder gradient") for t in figs)
+    assert not live_canvases(at)
+    for title in ("Loss", "Encoder gradient", "What the model has learned"):
+        assert any(t.startswith(title) for t in figs), title
     assert at.latex  # the ELBO
     labels = [b.label for b in at.button]
     for name in ("▶ Play", "⏸ Pause", "⏭ Step", "↺ Reset"):

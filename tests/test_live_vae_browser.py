@@ -30,6 +30,9 @@ def test_play_advances_and_pause_stops(app_url, page):
     open_page(page, app_url, "live_vae", query="n=2000&hidden=32&batch=128")
     assert exception_count(page) == 0
     assert page.evaluate(STEP_JS) == 0
+    # a first visit draws the untrained model on the canvas and loads no plotly chart
+    assert page.evaluate(CANVAS_JS) == 0 and page.evaluate(CANVAS_PIXELS_JS) > 1000
+    assert page.locator(".js-plotly-plot").count() == 0
 
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"() => ({STEP_JS})() > 0")
