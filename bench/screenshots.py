@@ -2,6 +2,7 @@
 
 Starts `streamlit run app.py`, opens each page in headless Chromium, waits until idle with every
 plotly chart drawn, and saves a PNG (1280×860 viewport, light theme; `--dark` for the dark one).
+The Live VAE is shot while it trains: Play, 12 s, its live charts scrolled into view.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.harness import StreamlitServer, launch_chromium  # noqa: E402
+from bench.harness import STEP_JS, StreamlitServer, launch_chromium  # noqa: E402
 from bench.run import PAGES, idle_with_charts  # noqa: E402
 
 
@@ -43,10 +44,24 @@ def main(argv: list[str] | None = None) -> None:
                 page.goto(f"{server.url}/{PAGES[name]}")
                 idle_with_charts(page)
                 page.wait_for_timeout(800)  # let plotly finish its transitions
+                if name == "live_vae":
+                    page.get_by_role("button", name="Play").click()
+                    page.wait_for_function(f"() => ({STEP_JS})() > 0")
+                    page.wait_for_timeout(12_000)
+                    page.evaluate(  # the status row at the top, the live charts below it
+                        "() => document.querySelector('[data-testid=stMetric]')"
+                        ".scrollIntoView({block: 'start'})"
+                    )
+                    page.mouse.move(700, 300)
+                    page.mouse.wheel(0, -90)  # below the app's header bar
+                    page.mouse.move(5, 5)  # no hover toolbar over a chart
+                    page.wait_for_timeout(400)
                 suffix = "-dark" if args.dark else ""
                 path = out / f"{name}{suffix}.png"
                 page.screenshot(path=str(path), full_page=args.full)
                 print(f"wrote {path}")
+                if name == "live_vae":
+                    page.get_by_role("button", name="Pause").click()
             browser.close()
     finally:
         server.stop()

@@ -521,13 +521,24 @@ if config is not None:
 b1, b2, b3, b4, _ = st.columns([1, 1, 1, 1, 3])
 playing = st.session_state.vae_playing
 b1.button(
-    "▶ Play", key="vae_play", on_click=on_play, disabled=trainer is None or playing, type="primary"
+    "Play",
+    key="vae_play",
+    on_click=on_play,
+    disabled=trainer is None or playing,
+    type="primary",
+    icon=":material/play_arrow:",  # icons, not ⏸/⏭ glyphs: not every system font has those
 )
-b2.button("⏸ Pause", key="vae_pause", on_click=pause, disabled=not playing)
+b2.button("Pause", key="vae_pause", on_click=pause, disabled=not playing, icon=":material/pause:")
 step_pressed = b3.button(
-    "⏭ Step", key="vae_step", disabled=trainer is None or playing, help=f"{STEP_STEPS} steps"
+    "Step",
+    key="vae_step",
+    disabled=trainer is None or playing,
+    help=f"{STEP_STEPS} steps",
+    icon=":material/skip_next:",
 )
-reset_pressed = b4.button("↺ Reset", key="vae_reset", disabled=trainer is None)
+reset_pressed = b4.button(
+    "Reset", key="vae_reset", disabled=trainer is None, icon=":material/restart_alt:"
+)
 
 if trainer is not None:
     if reset_pressed:
