@@ -313,31 +313,28 @@ def train_panel(ceil: float | None) -> None:
     ss.vae_tick_end = time.perf_counter()
 
 
-def model_view(trainer):
-    """The 5-panel figure of what the model has learned (≈ 0.1 s: the density grid dominates)."""
+def model_arrays(trainer, grid: int, k: int) -> tuple:
+    """What the model view shows: N_SHOWN held-out points, their reconstructions, prior samples,
+    latent means, and the density exp L_K on a grid × grid lattice over [−4, 4]²."""
     x = trainer.x_test.numpy()[:N_SHOWN]
-    return F.model_figure(
+    return (
         x,
         trainer.reconstruct(x),
         trainer.sample(N_SHOWN),
         trainer.encode_means(x),
-        trainer.density_grid(-4.0, 4.0, GRID, GRID_K),
-        GRID_K,
+        trainer.density_grid(-4.0, 4.0, grid, k),
+        k,
     )
+
+
+def model_view(trainer):
+    """The interactive 5-panel figure (≈ 0.1 s: the density grid dominates)."""
+    return F.model_figure(*model_arrays(trainer, GRID, GRID_K))
 
 
 def live_view(trainer) -> dict:
-    """`model_view` as canvas data, cheap enough for every tick (≈ 5 ms: a coarser density)."""
-    x = trainer.x_test.numpy()[:N_SHOWN]
-    return F.model_canvas(
-        x,
-        trainer.reconstruct(x),
-        trainer.sample(N_SHOWN),
-        trainer.encode_means(x),
-        trainer.density_grid(-4.0, 4.0, GRID_LIVE, GRID_K_LIVE),
-        GRID_K_LIVE,
-        trainer.step,
-    )
+    """The same as canvas data, cheap enough for every tick (≈ 5 ms: a coarser density)."""
+    return F.model_canvas(*model_arrays(trainer, GRID_LIVE, GRID_K_LIVE), trainer.step)
 
 
 def views_panel() -> None:

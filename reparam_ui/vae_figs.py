@@ -79,15 +79,9 @@ def position_color(x: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(c[:, 1], c[:, 0]))
 
 
-def loss_figure(
-    history: dict[str, Sequence[float]],
-    evals: dict[str, Sequence[float]],
-    ceiling: float | None,
-    stored: dict[str, dict[str, Sequence[float]]] | None = None,
-    estimator: str = "pathwise",
-) -> go.Figure:
-    """`loss_spec` as a plotly Figure."""
-    return go.Figure(loss_spec(history, evals, ceiling, stored, estimator), _validate=False)
+def loss_figure(*args, **kwargs) -> go.Figure:
+    """`loss_spec` (same arguments) as a plotly Figure."""
+    return go.Figure(loss_spec(*args, **kwargs), _validate=False)
 
 
 def loss_spec(
