@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -184,6 +185,32 @@ def _cell(v: Any) -> str:
         return repr(v)
     s = str(v)
     return '"' + s.replace('"', '""') + '"' if ("," in s or '"' in s) else s
+
+
+def markdown_table(columns: dict[str, Sequence[Any]], number: str = "{:.4g}") -> str:
+    """Columns of equal length → a Markdown table: numbers formatted with `number` and
+    right-aligned, NaN as "—", "|" in a cell escaped. A static table in `st.markdown` spares the
+    page the Arrow code `st.table`/`st.dataframe` load in the browser (≈ 0.9 MB, ≈ 0.2 s)."""
+    names = list(columns)
+    n = len(columns[names[0]]) if names else 0
+    if any(len(columns[c]) != n for c in names):
+        raise ValueError("columns must all have the same length")
+
+    def is_number(v: Any) -> bool:
+        return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+    def cell(v: Any) -> str:
+        if is_number(v):
+            return "—" if math.isnan(v) else number.format(v)
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    numeric = {c for c in names if n and all(is_number(v) for v in columns[c])}
+    lines = [
+        "| " + " | ".join(cell(c) for c in names) + " |",
+        "|" + "|".join("---:" if c in numeric else ":---" for c in names) + "|",
+    ]
+    lines += ["| " + " | ".join(cell(columns[c][i]) for c in names) + " |" for i in range(n)]
+    return "\n".join(lines)
 
 
 def download_csv(label: str, columns: dict[str, Sequence[Any]], file_name: str, key: str) -> None:

@@ -26,7 +26,7 @@ def true_gradient_caption(page) -> float:
 
 
 def table_text(page) -> str:
-    cells = page.locator("[data-testid=stTable] td")
+    cells = page.locator("[data-testid=stMarkdownContainer] table td")
     return " ".join(cells.all_inner_texts())
 
 
