@@ -129,11 +129,14 @@ def _logits(fn: Objective, theta: float | Array) -> Array:
         if abs(th) > 50:
             raise ValueError(f"theta must be in [-50, 50], got {th!r}")
         return np.array([th, 0.0])
-    logits = np.asarray(theta, dtype=float)
+    try:
+        logits = np.asarray(theta, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"theta must be a number or a logit vector, got {theta!r}") from None
     if logits.ndim != 1 or logits.size != fn.K:
-        raise ValueError(f"logits must be a vector of length {fn.K}, got shape {logits.shape}")
+        raise ValueError(f"theta must be a logit vector of length {fn.K}, got shape {logits.shape}")
     if not np.all(np.isfinite(logits)) or np.max(np.abs(logits)) > 50:
-        raise ValueError("logits must be finite and in [-50, 50]")
+        raise ValueError("theta (logits) must be finite and in [-50, 50]")
     return logits
 
 

@@ -35,6 +35,7 @@ import numpy as np
 from numpy.polynomial import legendre
 
 from reparam_core.functions import Fn, get
+from reparam_core.validate import finite
 
 METHODS = ("pathwise", "score", "score_baseline", "measure_valued")
 WRT = ("mu", "sigma")
@@ -63,13 +64,7 @@ def _check_f(f: object) -> Fn:
     return f
 
 
-def _check_real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
+_check_real = finite  # a finite real number (validate.finite: not a bool, not a string)
 
 
 def _check_sigma(sigma: object) -> float:

@@ -109,6 +109,6 @@ NAMES = tuple(REGISTRY)
 
 def get(name: str, k: float) -> Fn:
     """The test function `name` ∈ NAMES with parameter k; unknown names raise ValueError."""
-    if name not in REGISTRY:
-        raise ValueError(f"function must be one of {list(NAMES)}, got {name!r}")
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise ValueError(f"name (the test function) must be one of {list(NAMES)}, got {name!r}")
     return REGISTRY[name](k)

@@ -43,6 +43,7 @@ import numpy as np
 
 from reparam_core.validate import check_n as _check_n
 from reparam_core.validate import check_seed as _check_seed
+from reparam_core.validate import finite as _finite
 
 Array = np.ndarray
 
@@ -81,11 +82,8 @@ def trigamma(x: Array) -> Array:
 
 
 def _check_alpha(alpha: float) -> float:
-    try:
-        alpha = float(alpha)
-    except (TypeError, ValueError):
-        raise ValueError(f"alpha must be a number, got {alpha!r}") from None
-    if not math.isfinite(alpha) or not ALPHA_MIN <= alpha <= ALPHA_MAX:
+    alpha = _finite("alpha", alpha)
+    if not ALPHA_MIN <= alpha <= ALPHA_MAX:
         raise ValueError(f"alpha must be in [{ALPHA_MIN}, {ALPHA_MAX}], got {alpha!r}")
     return alpha
 
@@ -250,8 +248,10 @@ FUNCTION_NAMES = tuple(FUNCTIONS)
 
 
 def get(name: str) -> GammaFn:
-    if name not in FUNCTIONS:
-        raise ValueError(f"f must be one of {list(FUNCTION_NAMES)}, got {name!r}")
+    if not isinstance(name, str) or name not in FUNCTIONS:
+        raise ValueError(
+            f"name (the function f) must be one of {list(FUNCTION_NAMES)}, got {name!r}"
+        )
     return FUNCTIONS[name]
 
 

@@ -357,8 +357,8 @@ NONLINEAR = {"exp": Exp, "sigmoid": Sigmoid, "sinh": Sinh}
 
 def get(name: str) -> Transform:
     """One of the parameter-free maps by name: "exp", "sigmoid" or "sinh"."""
-    if name not in NONLINEAR:
-        raise ValueError(f"transform must be one of {list(NONLINEAR)}, got {name!r}")
+    if not isinstance(name, str) or name not in NONLINEAR:
+        raise ValueError(f"name (the map) must be one of {list(NONLINEAR)}, got {name!r}")
     return NONLINEAR[name]()
 
 

@@ -35,6 +35,8 @@ import math
 import torch
 from torch import nn
 
+from reparam_core.validate import whole
+
 LOG_2PI = math.log(2.0 * math.pi)
 ESTIMATORS = ("pathwise", "score", "score_baseline")
 BASELINE_SAMPLES = 4
@@ -74,12 +76,10 @@ class VAE(nn.Module):
         generator: torch.Generator | None = None,
     ):
         super().__init__()
-        if z_dim not in (1, 2):
-            raise ValueError(f"z_dim (latent dimension) must be 1 or 2, got {z_dim!r}")
-        if not 1 <= int(hidden) <= 1024:
-            raise ValueError(f"hidden (width) must be between 1 and 1024, got {hidden!r}")
-        if not 1 <= int(depth) <= 4:
-            raise ValueError(f"depth must be between 1 and 4, got {depth!r}")
+        x_dim = whole("x_dim", x_dim, 1, 64)
+        z_dim = whole("z_dim (latent dimension)", z_dim, 1, 2)
+        hidden = whole("hidden (width)", hidden, 1, 1024)
+        depth = whole("depth", depth, 1, 4)
         if not s_min > 0:
             raise ValueError(f"s_min (decoder scale floor) must be > 0, got {s_min!r}")
         self.x_dim, self.z_dim, self.s_min, self.sigma_min = x_dim, z_dim, s_min, sigma_min

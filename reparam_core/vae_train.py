@@ -42,6 +42,7 @@ from reparam_core.vae import (
     iwae_bound,
     neg_elbo,
 )
+from reparam_core.validate import finite, whole
 
 THREADS = 1  # torch threads a page/bench should use: tiny matrices, several visitors share 2 cores
 HISTORY_ROWS = 2000
@@ -109,14 +110,13 @@ class TrainConfig:
 
 
 def _int_in(name: str, value, lo: int, hi: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}")
+    whole(name, value, lo, hi)
 
 
 def _float_in(name: str, value, lo: float, hi: float) -> None:
     try:
-        ok = math.isfinite(float(value)) and lo <= float(value) <= hi
-    except (TypeError, ValueError):
+        ok = lo <= finite(name, value) <= hi
+    except ValueError:
         ok = False
     if not ok:
         raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}, got {value!r}")

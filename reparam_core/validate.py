@@ -8,7 +8,10 @@ import numpy as np
 
 
 def finite(name: str, value: float) -> float:
-    """`value` as a finite float."""
+    """`value` as a finite float (a bool or a string is not a number here, though float() takes
+    them)."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError(f"{name} must be a number, got {value!r}")
     try:
         value = float(value)
     except (TypeError, ValueError):
@@ -16,6 +19,13 @@ def finite(name: str, value: float) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return value
+
+
+def whole(name: str, value: int, lo: int, hi: int) -> int:
+    """`value` as an int in [lo, hi]: a whole number (an int, not a bool, not a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}")
+    return int(value)
 
 
 def check_n(n: int, lo: int = 1, hi: int = 1_000_000) -> int:

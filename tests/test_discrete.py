@@ -238,7 +238,7 @@ def test_relaxed_samples_move_to_corners_as_tau_falls():
         (dict(tau=-1.0), "tau"),
         (dict(tau=float("inf")), "tau"),
         (dict(seed=-1), "seed"),
-        (dict(theta=np.zeros(3)), "logits"),
+        (dict(theta=np.zeros(3)), "theta"),  # the parameter, not "logits"
     ],
 )
 def test_bad_input_names_the_parameter(kwargs, name):

@@ -388,7 +388,7 @@ def test_non_finite_and_too_fast_growing_f_are_refused():
         E.exact_stats(huge, 0.0, 1.0, "mu", "score")
     with pytest.raises(ValueError, match=r"^ks "):
         E.exact_sweep("cos", [], 1.0, 1.0)
-    with pytest.raises(ValueError, match=r"^function must be one of"):
+    with pytest.raises(ValueError, match=r"^name \(the test function\) must be one of"):
         E.exact_sweep("nope", [1.0])
 
 

@@ -362,5 +362,5 @@ def test_invalid_n_raises_value_error_naming_n(n):
 
 
 def test_unknown_transform_name():
-    with pytest.raises(ValueError, match="transform"):
+    with pytest.raises(ValueError, match=r"^name \(the map\) must be one of"):
         T.get("tanh")
