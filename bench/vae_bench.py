@@ -49,6 +49,13 @@ from reparam_ui.line_chart import line_chart_spec  # noqa: E402
 page = vae_figs  # the page's cadence and view sizes live there
 
 
+def page_threads() -> None:
+    """Torch threads as the page sets them (vae_train.THREADS), whoever calls: bench/run.py ran
+    its bare loop with torch's default (2 here) against the page's 1 — 369 vs ≈350 steps/s."""
+    if torch.get_num_threads() != THREADS:
+        torch.set_num_threads(THREADS)
+
+
 BAR = 0.15
 CHUNK = 0.25
 
@@ -60,6 +67,7 @@ def big_eval(tr: Trainer, n: int = 10_000, k: int = 256) -> float:
 
 def quality(config: TrainConfig, label: str, budget: float = 30.0, find_bar: bool = True) -> dict:
     """Prints the run; returns {"seconds_to_iwae_target": s (inf if missed), "final_iwae_gap": nats}."""
+    page_threads()
     ceiling = toy_data.ceiling(config.dataset, config.noise)
     tr = Trainer(config)
     hit = None
@@ -104,6 +112,7 @@ def quality(config: TrainConfig, label: str, budget: float = 30.0, find_bar: boo
 
 def bare_steps_per_second(config: TrainConfig, seconds: float) -> float:
     """Adam on the same model and batch: sample a minibatch, pathwise loss, backward, step."""
+    page_threads()
     tr = Trainer(config)
     model, opt, x, gen = tr.model, tr.optimizer, tr.x_train, tr.generator
     n = x.shape[0]
@@ -140,6 +149,7 @@ def page_tick_figures(tr: Trainer, ceiling: float, stored: dict) -> int:
 def page_steps_per_second(config: TrainConfig, seconds: float) -> tuple[float, float]:
     """The page's loop without the browser: draw (loss chart, model view), then a chunk of
     TICK − render time. Returns (steps/s, chart refreshes/s)."""
+    page_threads()
     tr = Trainer(config)
     ceiling = toy_data.ceiling(config.dataset, config.noise)
     stored = {"score": {"step": [0.0, 1.0], "neg_elbo": [3.0, 2.9]}}
