@@ -2,7 +2,8 @@
 gradient estimator between the reparameterization trick and the score function.
 
 Layout and widgets here; the model, bounds and trainer are in reparam_core.vae / vae_train
-(imported lazily: they need torch), the figures in reparam_ui.vae_figs. Training runs inside an
+(imported lazily: they need torch), the figures in reparam_ui.vae_figs (plotly when paused; while
+playing, data for the canvas of reparam_ui.live_canvas, redrawn in place). Training runs inside an
 `st.fragment(run_every=TICK)` that does one time-boxed chunk per tick — never a blocking loop — so
 Pause takes effect at once and a closed tab stops training. Every per-visitor object lives in
 st.session_state.

@@ -224,8 +224,8 @@ def test_run_arguments_are_validated():
 
 
 def test_untrained_model_outputs_are_a_function_of_the_config():
-    """The Live VAE page caches its step-0 model view by config across visitors: a fresh trainer
-    and a reset one must give the same reconstructions, samples, latents and density."""
+    """Reset means "as new": a fresh trainer and a reset one give the same reconstructions,
+    samples, latents and density (the Live VAE's Reset and its URL-shared settings rely on it)."""
 
     def outputs(tr):
         x = tr.x_test.numpy()[:50]
