@@ -29,7 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.harness import StreamlitServer, launch_chromium, wait_idle  # noqa: E402
+from bench.harness import (  # noqa: E402
+    LIVE_CANVAS_JS,
+    StreamlitServer,
+    launch_chromium,
+    wait_idle,
+)
 
 PAGES = {
     "home": "",
@@ -46,11 +51,10 @@ GOALS = {
     "rss_mb_5_sessions": ("<=", 690.0),
     "fig2_sweep_seconds": ("<=", 0.5),
 }
-CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]
+CHARTS_DRAWN = f"""() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]
     .every(c => c.querySelector('.main-svg'))
-  && [...document.querySelectorAll('.st-key-vae_live_box')]  // Live VAE canvas: drawn
-    .every(b => [...b.querySelectorAll('*')].some(
-      e => e.shadowRoot?.querySelector('canvas[aria-label]')))"""
+  && (!document.querySelector('.st-key-vae_live_box')  // the Live VAE canvas, once drawn
+    || !!({LIVE_CANVAS_JS})()?.hasAttribute('aria-label'))"""
 OBSERVE_CHARTS = """() => {
     window.__chartMutations = 0;
     const obs = new MutationObserver(() => { window.__chartMutations += 1; });

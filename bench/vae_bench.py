@@ -133,15 +133,8 @@ def page_tick_figures(tr: Trainer, ceiling: float, stored: dict) -> int:
     loss = vae_figs.loss_spec(
         tr.history.columns(), tr.evals.columns(), ceiling, stored, tr.config.estimator
     )
-    x = tr.x_test.numpy()[: page.N_SHOWN]
     view = vae_figs.model_canvas(
-        x,
-        tr.reconstruct(x),
-        tr.sample(page.N_SHOWN),
-        tr.encode_means(x),
-        tr.density_grid(-4.0, 4.0, page.GRID_LIVE, page.GRID_K_LIVE),
-        page.GRID_K_LIVE,
-        tr.step,
+        *vae_figs.model_arrays(tr, page.GRID_LIVE, page.GRID_K_LIVE), tr.step
     )
     return len(json.dumps({"loss": line_chart_spec(loss), "model": view}))
 

@@ -37,7 +37,6 @@ from reparam_ui.vae_figs import (
     GRID_K,
     GRID_K_LIVE,
     GRID_LIVE,
-    N_SHOWN,
     TICK,
     VIEW_EVERY,
 )
@@ -314,34 +313,21 @@ def train_panel(ceil: float | None) -> None:
     ss.vae_tick_end = time.perf_counter()
 
 
-def model_arrays(trainer, grid: int, k: int) -> tuple:
-    """What the model view shows: N_SHOWN held-out points, their reconstructions, prior samples,
-    latent means, and the density exp L_K on a grid × grid lattice over [−4, 4]²."""
-    x = trainer.x_test.numpy()[:N_SHOWN]
-    return (
-        x,
-        trainer.reconstruct(x),
-        trainer.sample(N_SHOWN),
-        trainer.encode_means(x),
-        trainer.density_grid(-4.0, 4.0, grid, k),
-        k,
-    )
-
-
 def model_view(trainer):
     """The interactive 5-panel figure (≈ 0.1 s: the density grid dominates)."""
-    return F.model_figure(*model_arrays(trainer, GRID, GRID_K))
+    return F.model_figure(*F.model_arrays(trainer, GRID, GRID_K))
 
 
 def live_view(trainer) -> dict:
     """The same as canvas data, cheap enough for every tick (≈ 5 ms: a coarser density)."""
-    return F.model_canvas(*model_arrays(trainer, GRID_LIVE, GRID_K_LIVE), trainer.step)
+    return F.model_canvas(*F.model_arrays(trainer, GRID_LIVE, GRID_K_LIVE), trainer.step)
 
 
 def views_panel() -> None:
     """Paused after training: the interactive model view (data, reconstructions, prior samples,
-    latent means, density); while playing and at step 0 it is the canvas in `train_panel`. Always: the encoder-gradient chart
-    with the explanation, every VIEW_EVERY s while playing (it changes every few thousand steps).
+    latent means, density); while playing and at step 0 it is the canvas in `train_panel`.
+    Always: the encoder-gradient chart with the explanation, every VIEW_EVERY s while playing (it
+    changes every few thousand steps).
     A figure is rebuilt only when the model changed; an unchanged one keeps its element id and
     the browser skips it."""
     ss = st.session_state

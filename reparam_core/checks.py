@@ -15,7 +15,6 @@ density error checks the density formula f_Y = f_X(g(y))·|g'(y)| itself.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 
 import numpy as np
@@ -27,7 +26,7 @@ from reparam_core.transforms import (
     check_n,
     ks_distance,
 )
-from reparam_core.validate import finite
+from reparam_core.validate import finite, whole
 
 Array = np.ndarray
 
@@ -52,8 +51,7 @@ def bin_average_density(cdf: Callable[[Array], Array], edges: Array) -> Array:
 
 def central_edges(density: TransformedDensity, bins: int = 30, mass: float = 0.995) -> Array:
     """`bins` equal-width bins spanning the central `mass` of the law (quantiles via the base)."""
-    if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or not 2 <= bins <= 500:
-        raise ValueError(f"bins must be a whole number between 2 and 500, got {bins!r}")
+    bins = whole("bins", bins, 2, 500)
     mass = finite("mass", mass)
     if not 0 < mass < 1:
         raise ValueError(f"mass must be in (0, 1), got {mass!r}")

@@ -84,33 +84,29 @@ class TrainConfig:
             raise ValueError(
                 f"dataset must be one of {list(toy_data.DATASETS)}, got {self.dataset!r}"
             )
-        _int_in("n_samples", self.n_samples, 10, 1_000_000)
+        whole("n_samples", self.n_samples, 10, 1_000_000)
         if self.noise is not None and not (math.isfinite(self.noise) and 0 <= self.noise <= 2):
             raise ValueError(f"noise must be between 0 and 2, got {self.noise!r}")
-        _int_in("hidden", self.hidden, 1, 1024)
-        _int_in("depth", self.depth, 1, 4)
+        whole("hidden", self.hidden, 1, 1024)
+        whole("depth", self.depth, 1, 4)
         if self.z_dim not in (1, 2):
             raise ValueError(f"z_dim (latent dimension) must be 1 or 2, got {self.z_dim!r}")
         _float_in("lr", self.lr, 1e-6, 10.0)
-        _int_in("lr_decay_steps", self.lr_decay_steps, 0, 10**9)
+        whole("lr_decay_steps", self.lr_decay_steps, 0, 10**9)
         _float_in("lr_final_fraction", self.lr_final_fraction, 0.0, 1.0)
-        _int_in("batch_size", self.batch_size, 1, 8192)
+        whole("batch_size", self.batch_size, 1, 8192)
         _float_in("beta", self.beta, 0.0, 100.0)
-        _int_in("warmup_steps", self.warmup_steps, 0, 10**9)
+        whole("warmup_steps", self.warmup_steps, 0, 10**9)
         if self.estimator not in ESTIMATORS:
             raise ValueError(f"estimator must be one of {list(ESTIMATORS)}, got {self.estimator!r}")
-        _int_in("seed", self.seed, 0, 2**31 - 1)
-        _int_in("n_heldout", self.n_heldout, 2, 100_000)
-        _int_in("eval_every", self.eval_every, 1, 10**9)
-        _int_in("iwae_k", self.iwae_k, 1, 10_000)
-        _int_in("gradstat_every", self.gradstat_every, 0, 10**9)
-        _int_in("gradstat_batch", self.gradstat_batch, 1, 8192)
+        whole("seed", self.seed, 0, 2**31 - 1)
+        whole("n_heldout", self.n_heldout, 2, 100_000)
+        whole("eval_every", self.eval_every, 1, 10**9)
+        whole("iwae_k", self.iwae_k, 1, 10_000)
+        whole("gradstat_every", self.gradstat_every, 0, 10**9)
+        whole("gradstat_batch", self.gradstat_batch, 1, 8192)
         _float_in("max_seconds", self.max_seconds, 0.0, 86_400.0)
         return self
-
-
-def _int_in(name: str, value, lo: int, hi: int) -> None:
-    whole(name, value, lo, hi)
 
 
 def _float_in(name: str, value, lo: float, hi: float) -> None:

@@ -30,9 +30,7 @@ def whole(name: str, value: int, lo: int, hi: int) -> int:
 
 def check_n(n: int, lo: int = 1, hi: int = 1_000_000) -> int:
     """A sample count: a whole number (not a bool) in [lo, hi]."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not lo <= n <= hi:
-        raise ValueError(f"n must be a whole number in [{lo}, {hi}], got {n!r}")
-    return int(n)
+    return whole("n", n, lo, hi)
 
 
 def check_seed(seed: int) -> int:

@@ -151,9 +151,13 @@ function drawLoss(g, L, width, text, font) {
   }
 }
 
-function drawModel(g, M, width, y0, text, font) {
+function panelSize(M, width) {
   const n = M.panels.length;
-  const size = Math.floor((width - GAP * (n - 1)) / n);
+  return Math.floor((width - GAP * (n - 1)) / n);
+}
+
+function drawModel(g, M, width, y0, text, font) {
+  const size = panelSize(M, width);
   const top = y0 + TOP;
   g.fillStyle = text;
   g.textAlign = "center";
@@ -208,12 +212,6 @@ function drawModel(g, M, width, y0, text, font) {
     g.strokeRect(x0 + 0.5, top + 0.5, size - 1, size - 1);
     g.globalAlpha = 1;
   });
-  return TOP + size + BOTTOM;
-}
-
-function modelHeight(M, width) {
-  const n = M.panels.length;
-  return TOP + Math.floor((width - GAP * (n - 1)) / n) + BOTTOM;
 }
 
 function draw(canvas, host, data) {
@@ -222,8 +220,8 @@ function draw(canvas, host, data) {
   const font = style.fontFamily;
   const width = Math.max(320, host.clientWidth || 860);
   const gap = data.loss && data.model ? 16 : 0;
-  const height =
-    (data.loss ? LOSS_HEIGHT : 0) + gap + (data.model ? modelHeight(data.model, width) : 0);
+  const modelHeight = data.model ? TOP + panelSize(data.model, width) + BOTTOM : 0;
+  const height = (data.loss ? LOSS_HEIGHT : 0) + gap + modelHeight;
   const dpr = window.devicePixelRatio || 1;
   canvas.style.width = `${width}px`;
   canvas.style.height = `${height}px`;

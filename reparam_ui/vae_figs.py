@@ -37,9 +37,7 @@ MAX_POINTS = 250
 TICK = 0.2  # s between training ticks (the fragment's run_every): ≥ 4 chart refreshes/s
 CHUNK_MIN, CHUNK_MAX = 0.08, 0.19  # s of training per tick: TICK minus the measured render time
 CHUNK_SLOW_MAX = 0.3  # s: longest chunk when the browser is slow to ask for the next tick
-VIEW_EVERY = (
-    2.0  # s between redraws of the encoder-gradient chart while playing (new every 2000 steps)
-)
+VIEW_EVERY = 2.0  # s between encoder-gradient chart redraws while playing (new data: 2000 steps)
 N_SHOWN = 200  # points drawn in each scatter panel of the model view
 GRID, GRID_K = 32, 24  # density heatmap resolution and importance samples
 # the density drawn on every tick while playing: 24 × 24 cells, K = 8 (3.5 ms; 32², K = 24: 22 ms)
@@ -56,8 +54,7 @@ def _spec(data: list[dict], layout: dict) -> dict:
 
 
 def _fig(data: list[dict], layout: dict) -> go.Figure:
-    base = _spec(data, layout)["layout"]
-    return go.Figure(data=data, layout=base, _validate=False)
+    return go.Figure(_spec(data, layout), _validate=False)
 
 
 def thin(columns: dict[str, Sequence[float]], max_points: int = MAX_POINTS) -> dict[str, list]:
@@ -286,6 +283,29 @@ PANELS = (  # (title, space): short titles, the panels are ~1/5 of the page wide
 )
 
 
+def panel_titles(one_d: bool) -> list[tuple[str, str]]:
+    """PANELS, with the latent panel's title for a 1D latent (its vertical axis is jitter)."""
+    return [
+        ("latent μ(x), 1D (+ jitter)" if space == "z" and one_d else title, space)
+        for title, space in PANELS
+    ]
+
+
+def model_arrays(trainer, grid: int, k: int) -> tuple:
+    """What the model view shows, from a `reparam_core.vae_train.Trainer`: N_SHOWN held-out
+    points, their reconstructions, prior samples, latent means, the density exp L_K on a
+    grid × grid lattice over [−4, 4]², and K — the arguments of `model_figure`/`model_canvas`."""
+    x = trainer.x_test.numpy()[:N_SHOWN]
+    return (
+        x,
+        trainer.reconstruct(x),
+        trainer.sample(N_SHOWN),
+        trainer.encode_means(x),
+        trainer.density_grid(-4.0, 4.0, grid, k),
+        k,
+    )
+
+
 def model_figure(
     data: np.ndarray,
     recon: np.ndarray,
@@ -353,15 +373,13 @@ def model_figure(
         "annotations": [],
     }
     width, gap = 0.184, 0.02
-    for i, (title, space) in enumerate(PANELS):
+    for i, (title, space) in enumerate(panel_titles(one_d)):
         sfx = "" if i == 0 else str(i + 1)
         lo = i * (width + gap)
         rng = latent_lim if space == "z" else lim
         axis = {"range": [-rng, rng], "showgrid": False, "zeroline": False}
         layout[f"xaxis{sfx}"] = {**axis, "domain": [lo, lo + width]}
         layout[f"yaxis{sfx}"] = {**axis, "anchor": f"x{sfx}", "scaleanchor": f"x{sfx}"}
-        if space == "z" and one_d:
-            title = "latent μ(x), 1D (+ jitter)"
         layout["annotations"].append(
             {
                 "text": title,
@@ -451,9 +469,7 @@ def model_canvas(
         {**_points(mu, color), "circle": None if one_d else 2.0},
         {"heat": heat_image(xs, ys, p)},
     ]
-    for panel, (title, space) in zip(panels, PANELS, strict=True):
-        if space == "z" and one_d:
-            title = "latent μ(x), 1D (+ jitter)"
+    for panel, (title, space) in zip(panels, panel_titles(one_d), strict=True):
         panel.update(title=title, range=latent_limit(mu) if space == "z" else lim)
     return {
         "title": f"What the model has learned at step {step:,} (density: K = {k} importance samples)",
