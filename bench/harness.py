@@ -25,7 +25,9 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 READY = "[data-testid=stApp][data-test-script-state=notRunning]"
-NO_SKELETON = "() => document.querySelectorAll('[data-testid=stSkeleton]').length === 0"
+# no skeletons, and no reparam_ui.plot_element chart with a draw queued or running
+SETTLED = """() => document.querySelectorAll('[data-testid=stSkeleton]').length === 0
+  && !document.querySelector('.rl-plot[data-drawing]')"""
 
 
 def find_chromium() -> str | None:
@@ -105,9 +107,10 @@ def launch_chromium(playwright, path: str | None = None):
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:
-    """Idle the way Streamlit's e2e tests wait: script not running and no skeletons."""
+    """Idle the way Streamlit's e2e tests wait (script not running, no skeletons), and no chart
+    draw pending."""
     page.wait_for_selector(READY, timeout=timeout)
-    page.wait_for_function(NO_SKELETON, timeout=timeout)
+    page.wait_for_function(SETTLED, timeout=timeout)
 
 
 # Live VAE page probes (JavaScript for page.evaluate), shared by the browser tests and the benches.

@@ -51,17 +51,18 @@ GOALS = {
     "rss_mb_5_sessions": ("<=", 690.0),
     "fig2_sweep_seconds": ("<=", 0.5),
 }
-CHARTS_DRAWN = f"""() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]
+CHARTS = "[data-testid=stPlotlyChart], .rl-plot"  # st.plotly_chart's and plot_element's charts
+CHARTS_DRAWN = f"""() => [...document.querySelectorAll('{CHARTS}')]
     .every(c => c.querySelector('.main-svg'))
   && (!document.querySelector('.st-key-vae_live_box')  // the Live VAE canvas, once drawn
     || !!({LIVE_CANVAS_JS})()?.hasAttribute('aria-label'))"""
-OBSERVE_CHARTS = """() => {
+OBSERVE_CHARTS = f"""() => {{
     window.__chartMutations = 0;
-    const obs = new MutationObserver(() => { window.__chartMutations += 1; });
-    document.querySelectorAll('[data-testid=stPlotlyChart]').forEach(
-        c => obs.observe(c, {subtree: true, childList: true, attributes: true}));
+    const obs = new MutationObserver(() => {{ window.__chartMutations += 1; }});
+    document.querySelectorAll('{CHARTS}').forEach(
+        c => obs.observe(c, {{subtree: true, childList: true, attributes: true}}));
     window.__chartObserver = obs;
-}"""
+}}"""
 
 
 def idle_with_charts(page, timeout: float = 60_000) -> None:

@@ -22,8 +22,10 @@ from reparam_ui.common import (
     show_figure,
     sync_query,
 )
+from reparam_ui.plot_element import preload as preload_plotly
 
 ensure_app_shell()
+preload_plotly()  # first: plotly.js loads while the widgets render
 
 MODES = {
     "standardize": "x → y = (x − μ)/σ",

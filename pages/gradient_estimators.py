@@ -22,8 +22,10 @@ from reparam_ui.common import (
     show_figure_spec,
     sync_query_keys,
 )
+from reparam_ui.plot_element import preload as preload_plotly
 
 ensure_app_shell()
+preload_plotly()  # first: plotly.js loads while the widgets render
 
 N_PAGE_MAX = 100_000  # samples per estimator on the page (the core allows up to E.N_MAX)
 FIG2_MC_N = 4000  # Monte Carlo samples per point on the Fig. 2 curves

@@ -155,16 +155,25 @@ def chart_template():
             "xaxis": axis,
             "yaxis": axis,
             "legend": {"bgcolor": "rgba(0,0,0,0)"},
+            # plotly's default mode bar icons are dark grey: invisible on the dark theme
+            "modebar": {
+                "bgcolor": "rgba(0,0,0,0)",
+                "color": CHART_TEXT,
+                "activecolor": CHART_COLORWAY[0],
+            },
             "hoverlabel": {"font": {"family": '"Source Sans", sans-serif'}},
             "colorscale": {"sequential": "Viridis"},
         }
     )
 
 
-def show_figure(fig: Any, key: str | None = None) -> None:
-    """Render a plotly figure full-width in the app's template (reads in light and dark)."""
+def show_figure(fig: Any, key: str) -> None:
+    """Render a plotly figure full-width in the app's template (reads in light and dark); a later
+    run with the same key updates it in place (`plot_element`)."""
+    from reparam_ui.plot_element import plot
+
     fig.layout.template = chart_template()
-    st.plotly_chart(fig, width="stretch", theme=None, key=key)
+    plot(fig, key)
 
 
 def csv_bytes(columns: dict[str, Sequence[Any]]) -> bytes:
@@ -258,7 +267,7 @@ def download_figure_html_deferred(label: str, fig: Any, file_name: str, key: str
     )
 
 
-def show_figure_spec(spec: dict, key: str | None = None) -> None:
+def show_figure_spec(spec: dict, key: str) -> None:
     """`show_figure` for a figure kept as a plain dict (e.g. returned by `st.cache_data`).
 
     The dict is re-wrapped without plotly's validation (it came from a Figure, so it is valid):

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from charts import chart_elements, figure_of
 from streamlit.testing.v1 import AppTest
 
 from reparam_core import discrete as D
@@ -31,9 +32,8 @@ def run_view(query: dict[str, str] | None = None) -> AppTest:
 def charts(at) -> dict[str, dict]:
     """Plotly figures by element id suffix (bg_fig_*) → figure JSON."""
     out = {}
-    for el in at.get("plotly_chart"):
-        spec = json.loads(el.proto.spec)
-        out[el.proto.id] = spec
+    for el in chart_elements(at):
+        out[el.proto.id] = figure_of(el)
     return out
 
 
@@ -53,7 +53,7 @@ def at0():
 def test_default_view_renders_everything(at0):
     ok(at0)
     assert not at0.error, [e.value for e in at0.error]
-    assert len(at0.get("plotly_chart")) == 5
+    assert len(chart_elements(at0)) == 5
     assert "exact $\\partial\\,\\mathbb E[f]/\\partial\\theta = 0.025$" in text(at0)
     assert len(at0.latex) >= 5
     assert len(at0.dataframe) == 3
@@ -211,7 +211,7 @@ def test_invalid_control_values_never_raise():
         ok(at)
         # Streamlit refuses the out-of-range value; the view keeps working with a valid one
         assert lo <= at.number_input(key=key).value <= hi, key
-        assert len(at.get("plotly_chart")) == 5, key
+        assert len(chart_elements(at)) == 5, key
 
 
 def test_extreme_valid_values():

@@ -1,7 +1,6 @@
 """reparam_ui.common: the chart template reads on both app themes and every page uses it."""
 
-import json
-
+import charts
 import pytest
 from conftest import app_test
 
@@ -51,10 +50,10 @@ def test_every_chart_uses_the_template_not_the_streamlit_theme(page):
     at = app_test(page)
     if page == "pages/live_vae.py":  # before any training it draws on a canvas, not plotly
         at.button(key="vae_step").click().run()
-    charts = [el for el in at.get("plotly_chart")]
-    assert charts, "no chart on the page"
-    for el in charts:
-        assert el.proto.theme == ""
-        layout = json.loads(el.proto.spec)["layout"]
+    specs = charts.figures(at)
+    assert specs, "no chart on the page"
+    for spec in specs:
+        layout = spec["layout"]
         assert layout["template"]["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"
         assert layout["template"]["layout"]["font"]["color"] == common.CHART_TEXT
+        assert layout["template"]["layout"]["modebar"]["color"] == common.CHART_TEXT

@@ -7,7 +7,7 @@ from conftest import exception_count, open_page, wait_for_app
 pytestmark = pytest.mark.browser
 
 NAME = "change_of_variables"
-PLOT = "[data-testid=stPlotlyChart] .js-plotly-plot"
+PLOT = ".rl-plot.js-plotly-plot"  # reparam_ui.plot_element, once drawn
 SLIDER_ACTIVE = f"""() => {{
     const gd = document.querySelector('{PLOT}');
     return gd && gd._fullLayout && gd._fullLayout.sliders ? gd._fullLayout.sliders[0].active : null;

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
+from charts import decode, figures
 from conftest import APP, app_test
 from streamlit.testing.v1 import AppTest
 
@@ -31,20 +30,11 @@ def with_query(query: dict[str, str]) -> AppTest:
 
 
 def charts(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return figures(at)
 
 
 def rug(spec: dict, frame: int) -> np.ndarray:
     return decode(spec["frames"][frame]["data"][2]["x"])
-
-
-def decode(arr) -> np.ndarray:
-    """Plotly sends numpy arrays as {"dtype", "bdata"} (base64 typed arrays)."""
-    if isinstance(arr, dict):
-        import base64
-
-        return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=arr["dtype"]).astype(float)
-    return np.asarray(arr, dtype=float)
 
 
 def latex(at) -> str:

@@ -9,6 +9,7 @@ import math
 import re
 
 import pytest
+from charts import figures
 from conftest import APP, app_test
 from test_estimators import closed_gradient
 
@@ -78,7 +79,7 @@ def table(at):
 
 
 def charts(at):
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return figures(at)
 
 
 def errors(at):

@@ -79,4 +79,32 @@ def test_extreme_and_invalid_settings_never_raise(app_url, page, query):
     open_page(page, app_url, "gradient_estimators", query=query + "&ge_fig2=true")
     assert exception_count(page) == 0
     assert page.locator("h1").first.inner_text().strip() == "Gradient estimators"
-    assert page.locator("[data-testid=stPlotlyChart]").count() >= 1  # Fig. 2 always renders
+    assert page.locator(".rl-plot").count() >= 1  # Fig. 2 always renders
+
+
+MARK_F = """() => { const gd = document.querySelector('.st-key-fig_f .rl-plot');
+    gd.__mark = 'same node'; return gd._fullLayout.width; }"""
+F_STATE = """() => { const gd = document.querySelector('.st-key-fig_f .rl-plot');
+    return {mark: gd.__mark, width: gd._fullLayout.width, title: gd.layout.title.text,
+            svgs: gd.querySelectorAll('.main-svg').length}; }"""
+
+
+def test_charts_update_in_place_and_follow_the_column_width(app_url, page):
+    """reparam_ui.plot_element: a new figure goes to Plotly.react on the mounted chart (the same
+    DOM node, no second plot), and the chart resizes with its column."""
+    open_page(page, app_url, "gradient_estimators")
+    width = page.evaluate(MARK_F)
+    before = page.evaluate(F_STATE)
+    page.locator("[data-testid=stMain] [data-testid=stNumberInputStepUp]").nth(1).click()  # μ
+    wait_for_app(page)
+    after = page.evaluate(F_STATE)
+    assert after["title"] != before["title"] and "N(1.25, 1²)" in after["title"]
+    assert after["mark"] == "same node" and after["svgs"] == before["svgs"]
+    assert exception_count(page) == 0
+    # closing the sidebar widens the main column: the chart follows without a rerun
+    page.locator("[data-testid=stSidebar]").hover()  # the collapse button shows on hover
+    page.locator("[data-testid=stSidebarCollapseButton] button").click()
+    page.wait_for_function(
+        f"() => document.querySelector('.st-key-fig_f .rl-plot')._fullLayout.width > {width} + 100"
+    )
+    assert page.evaluate(F_STATE)["mark"] == "same node"

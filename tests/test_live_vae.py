@@ -7,6 +7,7 @@ divergence and bad input shown as messages (never exceptions), presets and URL s
 import json
 import math
 
+import charts
 import pytest
 from conftest import APP, app_test
 
@@ -33,30 +34,12 @@ def metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
 
-def _walk(at):
-    stack = [at._tree]
-    while stack:
-        node = stack.pop()
-        yield node
-        children = getattr(node, "children", None)
-        if children:
-            stack.extend(children.values())
-
-
-def _is_plotly(el):
-    return type(el).__name__ == "UnknownElement" and hasattr(el.proto, "spec") and el.proto.spec
-
-
 def _title(spec):
     return spec.get("layout", {}).get("title", {}).get("text", "") or "samples"
 
 
 def figures(at):
-    return {
-        _title(json.loads(el.proto.spec)): json.loads(el.proto.spec)
-        for el in _walk(at)
-        if _is_plotly(el)
-    }
+    return {_title(spec): spec for spec in charts.figures(at)}
 
 
 def no_exception(at):
@@ -255,8 +238,6 @@ def test_while_playing_the_charts_are_one_canvas_and_paused_they_are_plotly():
 def live_canvases(at):
     return [
         json.loads(el.proto.bytes)
-        for el in _walk(at)
-        if type(el).__name__ == "UnknownElement"
-        and el.type == "bidi_component"
-        and el.proto.component_name == "reparam_lab.live_canvas"
+        for el in at.get("bidi_component")
+        if el.proto.component_name == "reparam_lab.live_canvas"
     ]

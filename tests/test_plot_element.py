@@ -1,0 +1,66 @@
+"""reparam_ui.plot_element: the chart element that updates in place.
+
+Core of the element: it keeps its identity while its figure changes (so the browser calls
+Plotly.react on the mounted chart instead of building a new one), it draws with the plotly.js
+Streamlit ships, and without that file it falls back to st.plotly_chart.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+from charts import chart_elements, decode, figure_of
+from streamlit.testing.v1 import AppTest
+
+from reparam_ui import plot_element
+
+SCRIPT = """
+import plotly.graph_objects as go
+import streamlit as st
+from reparam_ui.plot_element import plot
+
+a = st.number_input("a", value=1.0)
+plot(go.Figure(go.Scatter(x=[0, 1, 2], y=[0, a, 2 * a])), key="chart")
+"""
+
+
+def test_streamlit_ships_the_plotly_chunk_and_it_sets_window_plotly():
+    """The element's one assumption about Streamlit's build: its chart chunk exists and importing
+    it defines window.Plotly. An upgrade that breaks this fails here (the app would fall back)."""
+    assert plot_element.CHUNK is not None
+    text = (plot_element._STATIC_JS / plot_element.CHUNK).read_text(encoding="utf-8")
+    assert "window.Plotly=" in text
+    assert plot_element.CHUNK in plot_element.LOAD_PLOTLY
+
+
+def test_figure_bytes_carry_the_figure_as_plotly_json():
+    x = np.linspace(-1.0, 1.0, 7)
+    fig = go.Figure(go.Scatter(x=x, y=x**2, name="parabola"), layout={"height": 321})
+    spec = json.loads(plot_element.figure_bytes(fig))
+    (trace,) = spec["data"]
+    np.testing.assert_array_equal(decode(trace["x"]), x)
+    np.testing.assert_array_equal(decode(trace["y"]), x**2)
+    assert trace["name"] == "parabola" and spec["layout"]["height"] == 321
+    assert "uid" not in trace  # a fresh uid per run would make every figure look changed
+
+
+def test_a_changed_figure_keeps_the_element_identity():
+    at = AppTest.from_string(SCRIPT).run()
+    assert not at.exception
+    (before,) = chart_elements(at)
+    at.number_input[0].set_value(3.0).run()
+    (after,) = chart_elements(at)
+    assert decode(figure_of(after)["data"][0]["y"]).tolist() == [0.0, 3.0, 6.0]
+    assert figure_of(before) != figure_of(after)
+    assert after.proto.id == before.proto.id  # same element: the browser updates it in place
+
+
+def test_without_the_chunk_it_falls_back_to_st_plotly_chart(monkeypatch):
+    monkeypatch.setattr(plot_element, "CHUNK", None)
+    at = AppTest.from_string(SCRIPT).run()
+    assert not at.exception
+    assert not chart_elements(at)
+    (chart,) = at.get("plotly_chart")
+    assert json.loads(chart.proto.spec)["data"][0]["y"] == [0, 1.0, 2.0]
