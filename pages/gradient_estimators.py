@@ -115,9 +115,9 @@ def monte_carlo(f: F.Fn, mu: float, sigma: float, wrt: str, n: int, seed: int) -
     return {m: E.gradient_samples(f, mu, sigma, wrt, m, n, seed) for m in E.METHODS}
 
 
-# Figures are cached as plain dicts per input (built once, re-wrapped without plotly's validation
-# on each rerun); the Monte Carlo run is cached through what it produces (table and figures), so
-# the ≤ 100 k samples per estimator are not kept.
+# Figures are cached as plain dicts per input (built once, sent as they are on each rerun); the
+# Monte Carlo run is cached through what it produces (table and figure), so the ≤ 100 k samples
+# per estimator are not kept.
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -143,21 +143,34 @@ def function_view(name: str, k: float, mu: float, sigma: float, source: str) -> 
     }
 
 
+MC_FIGURES = {
+    "hist": lambda exact, wrt, samples, n: G.histogram_figure(samples, exact["true", wrt]),
+    "running": lambda exact, wrt, samples, n: G.running_mean_figure(samples, exact["true", wrt]),
+    "var_n": lambda exact, wrt, samples, n: G.variance_of_mean_figure(
+        {m: exact[wrt, m][1] for m in E.METHODS}, samples, n
+    ),
+}
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def mc_view(
-    name: str, k: float, mu: float, sigma: float, source: str, wrt: str, n: int, seed: int
+    name: str,
+    k: float,
+    mu: float,
+    sigma: float,
+    source: str,
+    wrt: str,
+    n: int,
+    seed: int,
+    view: str,
 ) -> dict:
-    """One Monte Carlo run of n samples per estimator → the summary table and its three figures."""
+    """One Monte Carlo run of n samples per estimator → the summary table and the figure of the
+    chosen view (only that one is built: a control change rebuilds one figure, not three)."""
     exact = exact_all(name, k, mu, sigma, source)
     samples = monte_carlo(make_fn(name, k, source), mu, sigma, wrt, n, seed)
-    truth = exact["true", wrt]
     return {
         "table": G.summary_table(exact, wrt, samples, n),
-        "hist": G.histogram_figure(samples, truth).to_dict(),
-        "running": G.running_mean_figure(samples, truth).to_dict(),
-        "var_n": G.variance_of_mean_figure(
-            {m: exact[wrt, m][1] for m in E.METHODS}, samples, n
-        ).to_dict(),
+        "figure": MC_FIGURES[view](exact, wrt, samples, n).to_dict(),
     }
 
 
@@ -282,8 +295,9 @@ def setup_and_run() -> None:
 
     # ---- 2. per estimator ------------------------------------------------------------------------
     st.header("2 · Exact statistics and a Monte Carlo run")
+    view = st.session_state.get("mc_view") or "hist"  # the view control below, as of this run
     run = (
-        guarded(mc_view, fn_name, k, mu, sigma, source, wrt, int(n), int(seed))
+        guarded(mc_view, fn_name, k, mu, sigma, source, wrt, int(n), int(seed), view)
         if exact is not None
         else None
     )
@@ -309,7 +323,7 @@ def setup_and_run() -> None:
             file_name=f"estimators_{fn_name}_{wrt}.csv",
             key="dl_table",
         )
-        view = st.segmented_control(
+        st.segmented_control(
             "Monte Carlo view",
             list(MC_VIEWS),
             key="mc_view",
@@ -317,7 +331,7 @@ def setup_and_run() -> None:
             required=True,
             help="One figure at a time: each redraw of the page stays light.",
         )
-        show_figure_spec(run[view or "hist"], key=f"fig_{view or 'hist'}")
+        show_figure_spec(run["figure"], key=f"fig_{view}")
     else:
         st.info("Fix the set-up above (see the message there) to see the estimators.")
 

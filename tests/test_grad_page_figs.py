@@ -39,14 +39,18 @@ def test_histograms_count_every_sample_and_mark_the_truth(run):
     truth = exact["true", "mu"]
     fig = G.histogram_figure(samples, truth, bins=40)
     assert len(fig.data) == 4
-    for bar, m in zip(fig.data, E.METHODS, strict=True):
+    for step, m in zip(fig.data, E.METHODS, strict=True):
         title = fig.layout.annotations[E.METHODS.index(m)].text
         found = re.search(r"(\d+) outside", title)
         n_out = int(found.group(1)) if found else 0
-        assert sum(bar.y) + n_out == len(samples[m])
+        edges, counts = np.asarray(step.x), np.asarray(step.y)[:-1]  # the last count is repeated
+        assert len(edges) == 41 and step.y[-1] == step.y[-2] and step.line.shape == "hv"
+        assert sum(counts) + n_out == len(samples[m])
+        inside = samples[m][(samples[m] >= edges[0]) & (samples[m] <= edges[-1])]
+        np.testing.assert_array_equal(counts, np.histogram(inside, bins=edges)[0])
     assert [s.x0 for s in fig.layout.shapes] == [truth] * 4
-    # the step's pathwise estimates are all 0: a degenerate range must still give one bar
-    assert sum(fig.data[0].y) == 3000
+    # the step's pathwise estimates are all 0: a degenerate range must still give one bin
+    assert sum(fig.data[0].y[:-1]) == 3000
 
 
 def test_running_mean_band_is_two_standard_errors(run):
