@@ -20,6 +20,7 @@ from reparam_ui.common import (
     guarded,
     init_from_query,
     show_figure,
+    show_figure_spec,
     sync_query,
 )
 from reparam_ui.plot_element import preload as preload_plotly
@@ -102,7 +103,7 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
             for s, t in zip(path.stage, path.t, strict=True)
         ]
         target, x_title = f"target N({mu:g}, {sigma:g}²)", "ε → x = μ + σε"
-    fig = cov_figs.animation_figure(
+    spec = cov_figs.animation_spec(
         start,
         path,
         duration_ms=int(speed),
@@ -113,7 +114,7 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
 
     left, right = st.columns([3, 2], gap="large")
     with left:
-        show_figure(fig, key="cov_animation")
+        show_figure_spec(spec, key="cov_animation")
         st.caption(
             f"{n} samples, drawn once (seed {seed}) and moved; the coloured dots are followed "
             f"individually. The solid curve is the exact density of each frame (an affine map of "
@@ -122,7 +123,7 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
         d1, d2 = st.columns(2)
         with d1:
             download_figure_html_deferred(
-                "Animation (HTML)", fig, "change_of_variables.html", key="download_html"
+                "Animation (HTML)", spec, "change_of_variables.html", key="download_html"
             )
         with d2:
             download_csv(

@@ -229,8 +229,13 @@ def download_csv(label: str, columns: dict[str, Sequence[Any]], file_name: str, 
 
 
 def figure_html(fig: Any) -> bytes:
-    """The figure as a standalone HTML page (plotly.js inlined, animations included), in the app's
-    template (Streamlit's default "streamlit" template carries placeholder colours)."""
+    """The figure (a Figure or its dict) as a standalone HTML page (plotly.js inlined, animations
+    included), in the app's template (Streamlit's default "streamlit" template carries placeholder
+    colours)."""
+    import plotly.graph_objects as go
+
+    if isinstance(fig, dict):
+        fig = go.Figure(fig, _validate=False)
     fig.layout.template = chart_template()
     return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False).encode()
 

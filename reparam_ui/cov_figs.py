@@ -40,7 +40,12 @@ def fixed_range(path: AffinePath, n_sd: float = 4.0) -> tuple[float, float]:
     return float(np.min(m - n_sd * s)), float(np.max(m + n_sd * s))
 
 
-def animation_figure(
+def animation_figure(v: np.ndarray, path: AffinePath, **options) -> go.Figure:
+    """`animation_spec` as a plotly Figure (for notebooks and tests)."""
+    return go.Figure(animation_spec(v, path, **options), _validate=False)
+
+
+def animation_spec(
     v: np.ndarray,
     path: AffinePath,
     *,
@@ -51,8 +56,9 @@ def animation_figure(
     frame_labels: list[str] | None = None,
     target_label: str = "target density",
     x_title: str = "value",
-) -> go.Figure:
-    """Animate samples `v` (drawn once from N(path.m0, path.s0²)) along `path`.
+) -> dict:
+    """The figure as a plain dict (what the page sends; a Figure costs ≈ 20 ms more to build):
+    animate samples `v` (drawn once from N(path.m0, path.s0²)) along `path`.
 
     Traces: 0 histogram (bars, heights precomputed per frame on fixed bins), 1 the exact density of
     the frame, 2 the rug of all samples, 3 highlighted samples, 4 the target density (static, dashed).
@@ -78,55 +84,35 @@ def animation_figure(
     names = [str(k) for k in range(len(path))]
     last = len(path) - 1
 
-    fig = go.Figure(
-        data=[
-            go.Bar(
-                x=_r(centers),
-                y=_r(heights[0]),
-                width=float(edges[1] - edges[0]),
-                marker_color=HIST_COLOR,
-                name="histogram of the samples",
-            ),
-            go.Scatter(
-                x=_r(grid), y=_r(curves[0]), mode="lines", name="exact density of the frame"
-            ),
-            go.Scatter(
-                x=_r(pos[0]),
-                y=[rug_y] * v.size,
-                mode="markers",
-                marker={"size": 5, "color": "rgba(120,120,120,0.45)", "symbol": "line-ns-open"},
-                name="samples",
-                hoverinfo="skip",
-            ),
-            go.Scatter(
-                x=_r(pos[0, hl]),
-                y=[rug_y] * hl.size,
-                mode="markers",
-                marker={"size": 12, "color": hl_colors, "line": {"width": 1, "color": "white"}},
-                name="a few samples, followed",
-            ),
-            go.Scatter(
-                x=_r(grid),
-                y=_r(curves[last]),
-                mode="lines",
-                line={"dash": "dash", "width": 1.5, "color": "gray"},
-                name=target_label,
-            ),
-        ],
-        frames=[
-            {
-                "name": names[k],
-                "traces": [0, 1, 2, 3],
-                "data": [
-                    {"type": "bar", "y": _r(heights[k])},
-                    {"type": "scatter", "y": _r(curves[k])},
-                    {"type": "scatter", "x": _r(pos[k])},
-                    {"type": "scatter", "x": _r(pos[k, hl])},
-                ],
-            }
-            for k in range(len(path))
-        ],
-    )
+    data = [
+        {"type": "bar", "x": _r(centers), "y": _r(heights[0]),
+         "width": float(edges[1] - edges[0]), "marker": {"color": HIST_COLOR},
+         "name": "histogram of the samples"},
+        {"type": "scatter", "x": _r(grid), "y": _r(curves[0]), "mode": "lines",
+         "name": "exact density of the frame"},
+        {"type": "scatter", "x": _r(pos[0]), "y": _r(np.full(v.size, rug_y)), "mode": "markers",
+         "marker": {"size": 5, "color": "rgba(120,120,120,0.45)", "symbol": "line-ns-open"},
+         "name": "samples", "hoverinfo": "skip"},
+        {"type": "scatter", "x": _r(pos[0, hl]), "y": _r(np.full(hl.size, rug_y)),
+         "mode": "markers",
+         "marker": {"size": 12, "color": hl_colors, "line": {"width": 1, "color": "white"}},
+         "name": "a few samples, followed"},
+        {"type": "scatter", "x": _r(grid), "y": _r(curves[last]), "mode": "lines",
+         "line": {"dash": "dash", "width": 1.5, "color": "gray"}, "name": target_label},
+    ]  # fmt: skip
+    frames = [
+        {
+            "name": names[k],
+            "traces": [0, 1, 2, 3],
+            "data": [
+                {"type": "bar", "y": _r(heights[k])},
+                {"type": "scatter", "y": _r(curves[k])},
+                {"type": "scatter", "x": _r(pos[k])},
+                {"type": "scatter", "x": _r(pos[k, hl])},
+            ],
+        }
+        for k in range(len(path))
+    ]
     still = {
         "frame": {"duration": 0, "redraw": False},
         "mode": "immediate",
@@ -138,14 +124,16 @@ def animation_figure(
         "mode": "immediate",
         "transition": {"duration": 0},
     }
-    fig.update_layout(
-        height=500,
-        margin={"l": 50, "r": 20, "t": 30, "b": 40},
-        xaxis={"range": [lo, hi], "autorange": False, "title": {"text": x_title}, "zeroline": True},
-        yaxis={"range": [2 * rug_y, y_max], "autorange": False, "title": {"text": "density"}},
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-        bargap=0,
-        updatemenus=[
+    layout = {
+        "height": 500,
+        "margin": {"l": 50, "r": 20, "t": 30, "b": 150},
+        "xaxis": {"range": [lo, hi], "autorange": False, "title": {"text": x_title},
+                  "zeroline": True},
+        "yaxis": {"range": [2 * rug_y, y_max], "autorange": False,
+                  "title": {"text": "density"}},
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        "bargap": 0,
+        "updatemenus": [
             {
                 "type": "buttons",
                 "direction": "left",
@@ -161,7 +149,7 @@ def animation_figure(
                 ],
             }
         ],
-        sliders=[
+        "sliders": [
             {
                 "active": 0,
                 "x": 0.26,
@@ -176,9 +164,8 @@ def animation_figure(
                 ],
             }
         ],
-    )
-    fig.update_layout(margin={"b": 150})
-    return fig
+    }  # fmt: skip
+    return {"data": data, "layout": layout, "frames": frames}
 
 
 def agreement_figure(result: dict) -> go.Figure:

@@ -11,8 +11,11 @@ Streamlit build), `plot` falls back to `st.plotly_chart`.
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
+import numpy as np
 import plotly.io as pio
 import streamlit as st
 
@@ -44,8 +47,35 @@ def preload() -> None:
 
 
 def figure_bytes(fig) -> bytes:
-    """The element's data: the figure as UTF-8 plotly JSON (numpy arrays as plotly encodes them)."""
+    """The element's data: the figure as UTF-8 plotly JSON, numpy arrays as typed arrays.
+
+    A plain dict (the pages' hot path) is encoded directly: numpy arrays become plotly's
+    {"dtype", "bdata"} typed arrays. plotly's own encoder (used for Figures, and for dicts this
+    path cannot take: NaN outside arrays, other types) inspects every nested value and array
+    through narwhals, ≈ 15 ms for the 31-frame animation instead of ≈ 1 ms.
+    """
+    if isinstance(fig, dict):
+        try:
+            return json.dumps(fig, default=_typed_array, allow_nan=False).encode()
+        except (TypeError, ValueError):
+            pass
     return pio.to_json(fig, validate=False, remove_uids=True).encode()
+
+
+_DTYPES = {"f8", "f4", "i4", "u4", "i2", "u2", "i1", "u1"}  # the typed arrays plotly.js reads
+
+
+def _typed_array(a):
+    """`json.dumps` default: a numpy array as a plotly typed array; anything else is an error."""
+    if isinstance(a, np.ndarray) and a.ndim == 1:
+        if a.dtype.kind == "i" and a.dtype.itemsize == 8 and a.size:
+            if np.iinfo(np.int32).min <= a.min() and a.max() <= np.iinfo(np.int32).max:
+                a = a.astype(np.int32)
+        code = a.dtype.str[1:]
+        if code in _DTYPES:
+            data = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
+            return {"dtype": code, "bdata": base64.b64encode(data.tobytes()).decode()}
+    raise TypeError(f"not encoded here: {type(a).__name__}")
 
 
 def plot(fig, key: str) -> None:

@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from charts import chart_elements, decode, figure_of
 from streamlit.testing.v1 import AppTest
 
@@ -18,6 +19,7 @@ from reparam_ui import plot_element
 
 SCRIPT = """
 import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 from reparam_ui.plot_element import plot
 
@@ -64,3 +66,34 @@ def test_without_the_chunk_it_falls_back_to_st_plotly_chart(monkeypatch):
     assert not chart_elements(at)
     (chart,) = at.get("plotly_chart")
     assert json.loads(chart.proto.spec)["data"][0]["y"] == [0, 1.0, 2.0]
+
+
+def test_a_dict_is_encoded_directly_and_reads_like_plotlys_encoding():
+    """The fast path for dicts (the pages' figures) sends what plotly's encoder would: the same
+    numbers (typed arrays of the same dtype) in the same places; NaN outside arrays → null."""
+    spec = {
+        "data": [
+            {"type": "scatter", "x": np.arange(5), "y": np.linspace(0.0, 1.0, 5) ** 2},
+            {"type": "bar", "x": np.array([0.5, 1.5], dtype=np.float32), "y": [3, 4]},
+        ],
+        "layout": {"height": 300, "title": {"text": "σ ≥ 0"}},
+        "frames": [{"name": "0", "data": [{"y": np.array([np.nan, 1.0])}]}],
+    }
+    ours = json.loads(plot_element.figure_bytes(spec))
+    theirs = json.loads(pio.to_json(spec, validate=False))
+    assert ours["layout"] == theirs["layout"]
+    for a, b in zip(ours["data"], theirs["data"], strict=True):
+        assert a.keys() == b.keys()
+        for k in a:
+            if k in ("x", "y"):
+                np.testing.assert_array_equal(decode(a[k]), decode(b[k]))
+            else:
+                assert a[k] == b[k]
+    # numpy arrays go as typed arrays (4 or 8 bytes a number), lists stay lists
+    assert [ours["data"][0]["x"]["dtype"], ours["data"][0]["y"]["dtype"]] == ["i4", "f8"]
+    assert ours["data"][1]["x"]["dtype"] == "f4" and ours["data"][1]["y"] == [3, 4]
+    assert np.isnan(decode(ours["frames"][0]["data"][0]["y"])[0])
+    # a float NaN outside an array is not JSON: this falls back to plotly's encoder (null)
+    assert json.loads(plot_element.figure_bytes({"data": [{"y": [1.0, float("nan")]}]})) == {
+        "data": [{"y": [1.0, None]}]
+    }
