@@ -136,7 +136,7 @@ def function_view(name: str, k: float, mu: float, sigma: float, source: str) -> 
         else np.zeros_like(xs)
     )
     return {
-        "spec": G.function_figure(xs, fx, dfx, density, mu, width).to_dict(),
+        "spec": G.function_spec(xs, fx, dfx, density, mu, width),
         "bad": int(bad.sum()),
         "first_bad": float(xs[bad][0]) if bad.any() else None,
         "size": xs.size,
@@ -144,9 +144,9 @@ def function_view(name: str, k: float, mu: float, sigma: float, source: str) -> 
 
 
 MC_FIGURES = {
-    "hist": lambda exact, wrt, samples, n: G.histogram_figure(samples, exact["true", wrt]),
-    "running": lambda exact, wrt, samples, n: G.running_mean_figure(samples, exact["true", wrt]),
-    "var_n": lambda exact, wrt, samples, n: G.variance_of_mean_figure(
+    "hist": lambda exact, wrt, samples, n: G.histogram_spec(samples, exact["true", wrt]),
+    "running": lambda exact, wrt, samples, n: G.running_mean_spec(samples, exact["true", wrt]),
+    "var_n": lambda exact, wrt, samples, n: G.variance_of_mean_spec(
         {m: exact[wrt, m][1] for m in E.METHODS}, samples, n
     ),
 }
@@ -170,7 +170,7 @@ def mc_view(
     samples = monte_carlo(make_fn(name, k, source), mu, sigma, wrt, n, seed)
     return {
         "table": G.summary_table(exact, wrt, samples, n),
-        "figure": MC_FIGURES[view](exact, wrt, samples, n).to_dict(),
+        "figure": MC_FIGURES[view](exact, wrt, samples, n),
     }
 
 
