@@ -31,6 +31,8 @@ WIDGET_KINDS = (
     "select_slider",
     "selectbox",
     "radio",
+    "segmented_control",
+    "pills",
     "multiselect",
     "checkbox",
     "toggle",
@@ -101,6 +103,10 @@ def edit(rng: random.Random, kind: str, w) -> None:
                 w.set_value((w.options[i], w.options[j]))
             else:
                 w.set_value(rng.choice(list(w.options)))
+    elif kind in ("segmented_control", "pills"):
+        if w.options:  # by label, as for a select
+            _accept_labels(w)
+            w.set_value(rng.choice(list(w.options)))
     elif kind == "multiselect":
         if w.options:
             w.set_value(rng.sample(list(w.options), rng.randint(0, len(w.options))))
