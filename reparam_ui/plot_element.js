@@ -10,13 +10,15 @@ export default function ({ data: bytes, parentElement }) {
   const gd = parentElement.querySelector("div.rl-plot"); // from the component's html
   gd.style.minHeight = `${figure.layout?.height ?? 450}px`; // no jump while plotly.js loads
   figure.config = CONFIG;
-  // one update at a time, in order: a newer figure waits for the previous draw to finish;
-  // data-drawing is set while a draw is queued or running (tests and benches wait for it to go)
+  // one draw at a time, and only of the newest figure (one that arrives while another is drawn,
+  // or while plotly.js loads, replaces any still waiting); data-drawing is set while a draw is
+  // queued or running (tests and benches wait for it to go)
+  gd.__latest = figure;
   gd.__pending = (gd.__pending || 0) + 1;
   gd.setAttribute("data-drawing", "");
   gd.__queue = (gd.__queue || Promise.resolve())
     .then(loadPlotly)
-    .then((Plotly) => Plotly.react(gd, figure))
+    .then((Plotly) => gd.__latest === figure && Plotly.react(gd, figure))
     .catch((err) => {
       gd.textContent = `The chart could not be drawn: ${err}`;
     })

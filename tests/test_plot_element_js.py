@@ -1,0 +1,64 @@
+"""plot_element.js in a real Chromium, without Streamlit: the element function is imported as a
+module and called the way Streamlit calls it, with a stand-in for plotly.js whose draws take time.
+
+Checks the draw queue: figures that arrive while another draw runs are skipped except the newest,
+draws never overlap, data-drawing is set until the last draw ends, and unmounting purges."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reparam_ui import plot_element
+
+pytestmark = pytest.mark.browser
+
+HARNESS = """async (source) => {
+  const calls = [];
+  let drawing = 0, overlap = false;
+  window.__rlPlotly = Promise.resolve(window.Plotly = {
+    react: async (gd, fig) => {
+      if (drawing) overlap = true;
+      drawing += 1;
+      calls.push(fig.layout.title);
+      await new Promise((r) => setTimeout(r, 50));
+      drawing -= 1;
+    },
+    purge: (gd) => calls.push('purged'),
+    Plots: { resize: () => {} },
+  });
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const render = (await import(url)).default;
+  const host = document.createElement('div');
+  host.innerHTML = '<div class="rl-plot"></div>';
+  document.body.appendChild(host);
+  const gd = host.querySelector('.rl-plot');
+  const send = (title) => render({
+    data: new TextEncoder().encode(JSON.stringify({ data: [], layout: { title, height: 321 } })),
+    parentElement: host,
+  });
+  send('first');
+  await new Promise((r) => setTimeout(r, 10));  // 'first' is drawing now
+  send('stale'); send('newest');
+  const whileDrawing = gd.hasAttribute('data-drawing');
+  await new Promise((r) => setTimeout(r, 400));
+  const afterDraws = gd.hasAttribute('data-drawing');
+  const cleanup = send('last');
+  await new Promise((r) => setTimeout(r, 200));
+  cleanup();
+  return { calls, overlap, whileDrawing, afterDraws, minHeight: gd.style.minHeight };
+}"""
+
+
+def test_the_queue_draws_the_newest_figure_one_at_a_time(browser):
+    page = browser.new_page()
+    try:
+        page.set_content("<html><body></body></html>")
+        out = page.evaluate(HARNESS, plot_element._JS)
+    finally:
+        page.close()
+    assert out["calls"] == ["first", "newest", "last", "purged"], json.dumps(out)
+    assert not out["overlap"]
+    assert out["whileDrawing"] and not out["afterDraws"]
+    assert out["minHeight"] == "321px"
