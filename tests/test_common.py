@@ -57,3 +57,18 @@ def test_every_chart_uses_the_template_not_the_streamlit_theme(page):
         assert layout["template"]["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"
         assert layout["template"]["layout"]["font"]["color"] == common.CHART_TEXT
         assert layout["template"]["layout"]["modebar"]["color"] == common.CHART_TEXT
+
+
+def test_figure_html_takes_the_pages_dict():
+    """The animation's HTML download gets the page's dict (cov_figs.animation_spec): a standalone
+    page with plotly.js, the frames and the app's template."""
+    import numpy as np
+
+    from reparam_core import transforms as T
+    from reparam_ui import cov_figs
+
+    spec = cov_figs.animation_spec(np.linspace(-1.0, 1.0, 30), T.standardize_path(1.0, 2.0, 3))
+    html = common.figure_html(spec).decode()
+    assert html.lower().startswith("<!doctype html>") and "Plotly.newPlot" in html
+    assert "addFrames" in html and html.count('"name":"') >= 4  # the four frames (3 steps + 0)
+    assert common.CHART_TEXT in html  # the app's template
