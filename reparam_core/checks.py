@@ -23,7 +23,6 @@ from reparam_core.transforms import (
     KS_MEAN_SQRT_N,
     N_MAX,
     TransformedDensity,
-    check_n,
     ks_distance,
 )
 from reparam_core.validate import finite, whole
@@ -88,7 +87,7 @@ def agreement_vs_n(
     s_max·√(2 log 2m)/√n, a Gaussian bound on the expected max over m bins, with
     s_max = max_j √(p_j(1 − p_j))/width_j the largest single-sample sd of a height.
     """
-    ns = tuple(check_n(n, "n", N_MAX) for n in ns)
+    ns = tuple(whole("n", n, 1, N_MAX) for n in ns)
     if not ns:
         raise ValueError("ns must not be empty")
     y = density.sample(max(ns), seed)

@@ -38,6 +38,7 @@ import numpy as np
 from reparam_core.validate import check_n as _check_n
 from reparam_core.validate import check_seed as _check_seed
 from reparam_core.validate import finite as _finite
+from reparam_core.validate import whole
 
 Array = np.ndarray
 
@@ -104,17 +105,11 @@ def categorical_objective(shape: str = "square", t: float = 0.45, K: int = 3) ->
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {list(SHAPE_NAMES)}, got {shape!r}")
     t = _finite("t", t)
-    K = _check_K(K)
+    K = whole("K", K, 2, 10)
     target = (t,) + ((1.0 - t) / (K - 1),) * (K - 1)
     phi, dphi, tex = SHAPES[shape]
     latex = r"\sum_k " + tex.format(b="z_k", t="t_k")
     return Objective(shape, target, (1.0,) * K, phi, dphi, latex)
-
-
-def _check_K(K: int) -> int:
-    if isinstance(K, bool) or not float(K).is_integer() or not 2 <= int(K) <= 10:
-        raise ValueError(f"K must be a whole number in [2, 10], got {K!r}")
-    return int(K)
 
 
 # ---------------------------------------------------------------------------- validation
@@ -361,7 +356,7 @@ def tau_curves(
     logits = _logits(fn, theta)
     taus = np.array([_check_tau(t) for t in np.atleast_1d(taus)])
     n = _check_n(n, 1, 100_000)
-    mc_samples = _check_n(mc_samples, 100, 2_000_000)
+    mc_samples = whole("mc_samples", mc_samples, 100, 2_000_000)
     exact = float(exact_gradient(fn, logits)[0])
     T = taus.size
     mean: dict[str, Array] = {}

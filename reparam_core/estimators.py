@@ -29,13 +29,12 @@ spectral integration matrix (a tensor-product rule on each panel pair). Pure num
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 from numpy.polynomial import legendre
 
 from reparam_core.functions import Fn, get
-from reparam_core.validate import finite
+from reparam_core.validate import check_seed, finite, whole
 
 METHODS = ("pathwise", "score", "score_baseline", "measure_valued")
 WRT = ("mu", "sigma")
@@ -80,18 +79,6 @@ def _check_choice(name: str, value: object, options: tuple[str, ...]) -> str:
     return value
 
 
-def _check_int(name: str, value: object, lo: int, hi: int | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if not math.isfinite(float(value)) or not float(value).is_integer():
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if value < lo or (hi is not None and value > hi):
-        bound = f"between {lo} and {hi}" if hi is not None else f"≥ {lo}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
-    return value
-
-
 def _values(fn, x: np.ndarray, what: str) -> np.ndarray:
     """fn(x) as a float array of x's shape; non-finite values raise ValueError naming f."""
     with np.errstate(all="ignore"):
@@ -113,8 +100,8 @@ def draw_eps(n: int, seed: int) -> np.ndarray:
 
     `np.random.default_rng(seed).standard_normal(n)`; x = μ + σε.
     """
-    n = _check_int("n", n, 1, N_MAX)
-    seed = _check_int("seed", seed, 0, None)
+    n = whole("n", n, 1, N_MAX)
+    seed = check_seed(seed)
     return np.random.default_rng(seed).standard_normal(n)
 
 
@@ -133,8 +120,8 @@ def gradient_samples(
     sigma = _check_sigma(sigma)
     wrt = _check_choice("wrt", wrt, WRT)
     method = _check_choice("method", method, METHODS)
-    n = _check_int("n", n, 1, N_MAX)
-    seed = _check_int("seed", seed, 0, None)
+    n = whole("n", n, 1, N_MAX)
+    seed = check_seed(seed)
 
     if method == "measure_valued":
         rng = np.random.default_rng(seed)
@@ -408,7 +395,7 @@ def running_mean(g, points: int = 400) -> tuple[np.ndarray, np.ndarray, np.ndarr
     g = np.asarray(g, dtype=float).ravel()
     if g.size == 0:
         raise ValueError("g must hold at least one sample")
-    points = _check_int("points", points, 2, None)
+    points = whole("points", points, 2)
     n = g.size
     i = np.unique(np.geomspace(1, n, min(points, n)).round().astype(int))
     centred = g - g[0]  # shift for a stable running variance
@@ -426,7 +413,7 @@ def batch_mean_variance(g, min_batches: int = 10) -> tuple[np.ndarray, np.ndarra
     For i.i.d. estimates it is Var[ĝ]/m (slope −1 on log–log axes). Returns (m, variances).
     """
     g = np.asarray(g, dtype=float).ravel()
-    min_batches = _check_int("min_batches", min_batches, 2, None)
+    min_batches = whole("min_batches", min_batches, 2)
     sizes = []
     out = []
     m = 1

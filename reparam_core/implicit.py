@@ -44,6 +44,7 @@ import numpy as np
 from reparam_core.validate import check_n as _check_n
 from reparam_core.validate import check_seed as _check_seed
 from reparam_core.validate import finite as _finite
+from reparam_core.validate import whole
 
 Array = np.ndarray
 
@@ -421,8 +422,8 @@ def sample_paths(
     Shapes (n_paths, len(alphas)).
     """
     alphas = np.array([_check_alpha(a) for a in np.atleast_1d(alphas)])
-    n_paths = _check_n(n_paths, 1, 50)
-    sample_index = _check_n(sample_index + 1, 1, 10_000) - 1
+    n_paths = whole("n_paths", n_paths, 1, 50)
+    sample_index = whole("sample_index", sample_index, 0, 9_999)
     rej = np.array(
         [
             [rejection_sample(a, sample_index + 1, seed + p)[0][sample_index] for a in alphas]

@@ -36,9 +36,11 @@ from __future__ import annotations
 
 import functools
 import math
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
+
+from reparam_core.validate import check_seed, whole
 
 DATASETS = ("moons", "circles", "8gaussians", "pinwheel", "2spirals", "checkerboard")
 
@@ -109,24 +111,6 @@ def _check_noise(name: str, noise, density: bool = False) -> float:
     return noise
 
 
-def _check_n(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, Integral | Real):
-        raise ValueError(f"n must be an integer, got {n!r}")
-    if isinstance(n, Real) and not isinstance(n, Integral):
-        if not math.isfinite(n) or n != int(n):
-            raise ValueError(f"n must be an integer, got {n!r}")
-    n = int(n)
-    if n < 1 or n > MAX_SAMPLES:
-        raise ValueError(f"n must be between 1 and {MAX_SAMPLES}, got {n}")
-    return n
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
 # --- sampling ---------------------------------------------------------------------------------
 
 
@@ -137,9 +121,9 @@ def sample(name: str, n: int, noise: float | None = None, seed: int = 0) -> np.n
     noise must lie in [0, NOISE_RANGE[name][1]]; n in [1, MAX_SAMPLES].
     """
     name = _check_name(name)
-    n = _check_n(n)
+    n = whole("n", n, 1, MAX_SAMPLES)
     noise = _check_noise(name, noise)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     x = _SAMPLERS[name](rng, n, noise)
     return np.ascontiguousarray(x, dtype=np.float32)

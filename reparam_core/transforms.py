@@ -42,6 +42,7 @@ from collections.abc import Callable
 import numpy as np
 
 from reparam_core.validate import finite as _finite
+from reparam_core.validate import whole
 
 Array = np.ndarray
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -98,7 +99,7 @@ class Normal:
 
     def sample(self, n: int, seed: int | None = 0) -> Array:
         """n draws x = μ + σ ε, ε ~ N(0, 1) from numpy's default_rng(seed)."""
-        n = check_n(n)
+        n = whole("n", n, 1, N_MAX)
         eps = np.random.default_rng(seed).standard_normal(n)
         return self.mu + self.sigma * eps
 
@@ -107,18 +108,6 @@ class Normal:
 
 
 N_MAX = 1_000_000
-
-
-def check_n(n: int, name: str = "n", cap: int = N_MAX) -> int:
-    """A sample count 1 ≤ n ≤ cap; ValueError naming the parameter otherwise."""
-    if isinstance(n, bool) or not isinstance(n, int | np.integer):
-        if isinstance(n, float) and n.is_integer():
-            n = int(n)
-        else:
-            raise ValueError(f"{name} must be a whole number, got {n!r}")
-    if not 1 <= n <= cap:
-        raise ValueError(f"{name} must be between 1 and {cap}, got {n!r}")
-    return int(n)
 
 
 # ---------------------------------------------------------------------------- transforms

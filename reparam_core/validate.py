@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-
-import numpy as np
+import numbers
 
 
 def finite(name: str, value: float) -> float:
@@ -21,20 +20,28 @@ def finite(name: str, value: float) -> float:
     return value
 
 
-def whole(name: str, value: int, lo: int, hi: int) -> int:
-    """`value` as an int in [lo, hi]: a whole number (an int, not a bool, not a float)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}")
-    return int(value)
+def whole(name: str, value: int, lo: int, hi: int | None = None) -> int:
+    """`value` as an int in [lo, hi] (no upper bound if hi is None): a whole number — an int, or
+    a float with no fractional part (2.0); not a bool, not a string."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        value = int(value)
+    elif math.isfinite(value) and float(value).is_integer():
+        value = int(value)
+    else:
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        bound = f"between {lo} and {hi}" if hi is not None else f"≥ {lo}"
+        raise ValueError(f"{name} must be a whole number {bound}, got {value!r}")
+    return value
 
 
 def check_n(n: int, lo: int = 1, hi: int = 1_000_000) -> int:
-    """A sample count: a whole number (not a bool) in [lo, hi]."""
+    """A sample count: a whole number in [lo, hi]."""
     return whole("n", n, lo, hi)
 
 
 def check_seed(seed: int) -> int:
     """A random seed: a whole number ≥ 0."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
-    return int(seed)
+    return whole("seed", seed, 0)

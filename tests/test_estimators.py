@@ -372,7 +372,9 @@ def test_specific_messages():
     f = VALID["f"]
     with pytest.raises(ValueError, match=r"^sigma must be > 0, got -1$"):
         E.exact_stats(f, 0.0, -1, "mu", "score")
-    with pytest.raises(ValueError, match=r"^n must be between 1 and 1000000, got 1000001$"):
+    with pytest.raises(
+        ValueError, match=r"^n must be a whole number between 1 and 1000000, got 1000001$"
+    ):
         E.gradient_samples(f, 0.0, 1.0, "mu", "score", E.N_MAX + 1, 0)
     assert E.N_MAX >= 10**6
 

@@ -224,3 +224,36 @@ def test_any_invalid_argument_raises_value_error_naming_it(data):
     bad = data.draw(st.sampled_from(BAD[kind]) | DRAWN[kind], label=f"{param} ({kind})")
     with pytest.raises(ValueError, match=rf"\b{re.escape(param)}\b"):
         fn(**{**kwargs, param: bad})
+
+
+def test_whole_numbers_may_come_as_integral_floats():
+    """One integer check for the whole core (validate.whole): 2.0 is the whole number 2, 2.5 and
+    True are not, and the message names the parameter and the bound."""
+    from reparam_core import toy_data, validate
+
+    assert validate.whole("n", 2.0, 1, 5) == 2 and type(validate.whole("n", np.int64(3), 1)) is int
+    assert toy_data.sample("moons", 4.0, seed=1.0).shape == (4, 2)
+    for bad in (2.5, True, "2", math.nan):
+        with pytest.raises(ValueError, match=r"^n must be a whole number, got"):
+            validate.whole("n", bad, 1, 5)
+    with pytest.raises(ValueError, match=r"^seed must be a whole number ≥ 0, got -1$"):
+        validate.check_seed(-1)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda v: implicit.sample_paths(np.array([1.0, 2.0]), n_paths=v), "n_paths"),
+        (lambda v: implicit.sample_paths(np.array([1.0, 2.0]), sample_index=v), "sample_index"),
+        (
+            lambda v: discrete.tau_curves(discrete.bernoulli_objective(), 0.0, [0.5], mc_samples=v),
+            "mc_samples",
+        ),
+        (lambda v: discrete.categorical_objective(K=v), "K"),
+    ],
+)
+def test_counts_other_than_n_are_named(call, name):
+    """These were checked as "n" (or, for K, took the string "3"): the message now names them."""
+    for bad in (-1, 2.5, "3", None, 10**9):
+        with pytest.raises(ValueError, match=rf"^{name} must be a whole number"):
+            call(bad)
