@@ -12,6 +12,10 @@ in the page with a bare torch loop of the same model and batch — both measured
     rss_mb_5_sessions       server RSS after 5 sessions visited all pages+trained goal ≤ 690
     fig2_sweep_seconds      exact Fig. 2 variance sweep, uncached                 goal ≤ 0.5
 
+Idle, as Streamlit's e2e tests wait: script not running, no skeletons; and every chart drawn (a
+plotly chart has its svg; a reparam_ui.plot_element chart has no draw queued). "Chart updated"
+is the first change inside a chart after the widget change, then idle as above.
+
 Usage: python bench/run.py [--loads 3] [--only page_load,rerun,...] [--train-seconds 20]
 """
 
