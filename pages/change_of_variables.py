@@ -155,9 +155,9 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
                 r"= \frac{1}{\sqrt{2\pi\sigma^2}}"
                 r"\exp\!\Big(-\frac{(g(y)-\mu)^2}{2\sigma^2}\Big)\cdot\sigma"
             )
-            st.latex(
-                rf"= \frac{{{s}}}{{\sqrt{{2\pi\cdot {s}^2}}}}"
-                rf"\exp\!\Big(-\frac{{({m} + {s}\,y - {m})^2}}{{2\cdot {s}^2}}\Big)"
+            st.latex(  # the exponent inline: a display fraction overflows the column
+                rf"= \frac{{{s}}}{{\sqrt{{2\pi\cdot {s}^2}}}}\,"
+                rf"e^{{-({m} + {s}\,y - {m})^2 / (2\cdot {s}^2)}}"
             )
             st.markdown(
                 "The seed stops here. Finish it: $g(y) - \\mu = \\sigma y$, so the exponent is "
@@ -181,10 +181,8 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
                 rf"= \frac{{1}}{{\sqrt{{2\pi}}}} e^{{-\frac{{1}}{{2}}\left(\frac{{x - {m}}}{{{s}}}\right)^2}}"
                 rf"\cdot\frac{{1}}{{{s}}}"
             )
-            st.latex(
-                r"= \frac{1}{\sqrt{2\pi\sigma^2}}\exp\!\Big(-\frac{(x-\mu)^2}{2\sigma^2}\Big)"
-                rf"= \mathcal N(x \mid {m}, {s}^2)."
-            )
+            st.latex(r"= \frac{1}{\sqrt{2\pi\sigma^2}}\exp\!\Big(-\frac{(x-\mu)^2}{2\sigma^2}\Big)")
+            st.latex(rf"= \mathcal N(x \mid {m}, {s}^2).")
             st.markdown(
                 "This is the reparameterization: a sample of $\\mathcal N(\\mu, \\sigma^2)$ is "
                 "a deterministic, differentiable function of $(\\mu, \\sigma)$ and a noise "
@@ -195,8 +193,9 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
                 r"\frac{\partial x}{\partial \sigma} = \varepsilon,"
             )
             st.latex(
-                r"\nabla_\theta\,\mathbb E[f(x)] = \mathbb E_\varepsilon"
-                r"\big[f'(\mu+\sigma\varepsilon)\,\nabla_\theta(\mu+\sigma\varepsilon)\big]."
+                r"\begin{aligned}&\nabla_\theta\,\mathbb E[f(x)]\\"
+                r"&\quad= \mathbb E_\varepsilon\big[\nabla_\theta f(\mu+\sigma\varepsilon)\big]\\"
+                r"&\quad= \mathbb E_\varepsilon\big[f'(x)\,\nabla_\theta x\big].\end{aligned}"
             )
 
 
@@ -212,9 +211,10 @@ def render_check(mu: float, sigma: float, seed: int) -> None:
         result = agreement(map_name, mu, sigma, seed)
 
     st.latex(
-        rf"{h.latex_forward},\qquad {h.latex_inverse},\qquad "
-        rf"\lvert g'(y)\rvert = {h.latex_inverse_derivative},\qquad "
+        rf"\begin{{gathered}}{h.latex_forward},\qquad {h.latex_inverse},\qquad "
+        rf"\lvert g'(y)\rvert = {h.latex_inverse_derivative},\\"
         rf"f_Y(y) = \mathcal N\big(g(y)\,\big|\,{m}, {s}^2\big)\,\lvert g'(y)\rvert"
+        r"\end{gathered}"
     )
     show_figure(cov_figs.map_figure(density, x_check), key="cov_map")
     st.caption(

@@ -43,10 +43,10 @@ with left:
         "free of $\\theta$:"
     )
     st.latex(
-        r"\nabla_\theta\,\mathbb E_{x\sim p_\theta}[f(x)]"
-        r"= \nabla_\theta\,\mathbb E_{\varepsilon}\big[f(g_\theta(\varepsilon))\big]"
-        r"= \mathbb E_{\varepsilon}\big[f'(g_\theta(\varepsilon))\,"
-        r"\nabla_\theta g_\theta(\varepsilon)\big]."
+        r"\begin{aligned}\nabla_\theta\,\mathbb E_{x\sim p_\theta}[f(x)]"
+        r"&= \nabla_\theta\,\mathbb E_{\varepsilon}\big[f(g_\theta(\varepsilon))\big]\\"
+        r"&= \mathbb E_{\varepsilon}\big[f'(g_\theta(\varepsilon))\,"
+        r"\nabla_\theta g_\theta(\varepsilon)\big].\end{aligned}"
     )
     st.markdown(
         "The expectation is now over a fixed distribution, so the gradient moves inside. "

@@ -406,8 +406,10 @@ st.markdown(
     "maximizes the ELBO with a KL weight $\\beta$:"
 )
 st.latex(
-    r"\mathcal L(x) = \mathbb E_{\varepsilon\sim\mathcal N(0,I)}\big[\log p_\theta(x\mid \mu(x)+\sigma(x)\odot\varepsilon)\big]"
-    r" - \beta\,\mathrm{KL}\big(q_\phi(z\mid x)\,\|\,\mathcal N(0, I)\big) \;\le\; \log p_\theta(x)"
+    r"\begin{aligned}\mathcal L(x) &= \mathbb E_{\varepsilon\sim\mathcal N(0,I)}"
+    r"\big[\log p_\theta(x\mid \mu(x)+\sigma(x)\odot\varepsilon)\big]\\"
+    r"&\quad - \beta\,\mathrm{KL}\big(q_\phi(z\mid x)\,\|\,\mathcal N(0, I)\big)"
+    r" \;\le\; \log p_\theta(x)\end{aligned}"
 )
 st.markdown(
     "The held-out score is the importance-weighted bound $\\mathcal L_K$ (Burda et al. 2016), "

@@ -252,14 +252,16 @@ def _discrete_section() -> None:
         r"\nabla_\theta \mathbb E_{b\sim p_\theta}[f(b)] = \sum_k f(e_k)\,\nabla_\theta p_k"
         r"\qquad\text{(exact, by enumeration)}"
     )
-    st.latex(
-        r"\text{REINFORCE: } f(b)\,(b - p)\qquad"
+    st.latex(  # gathered lines: one long line is cut off in a laptop-wide column
+        r"\begin{gathered}\text{REINFORCE: } f(b)\,(b - p)\\"
         r"\text{LOO: } \Big(f(b_i) - \tfrac{1}{n-1}\textstyle\sum_{j\ne i} f(b_j)\Big)(b_i - p)"
+        r"\end{gathered}"
     )
     st.latex(
-        r"z = \operatorname{softmax}\!\Big(\frac{\ell + G}{\tau}\Big),\ G_k\sim\text{Gumbel}(0,1):"
-        r"\quad \text{Gumbel-softmax } \nabla_\ell f(z),\quad"
-        r"\text{straight-through } J_z^\top \nabla f(b),\ b = \operatorname{onehot}(\arg\max(\ell+G))"
+        r"\begin{gathered}z = \operatorname{softmax}\!\Big(\frac{\ell + G}{\tau}\Big),\ "
+        r"G_k\sim\text{Gumbel}(0,1),\quad b = \operatorname{onehot}(\arg\max(\ell+G))\\"
+        r"\text{Gumbel-softmax: } \nabla_\ell f(z),\qquad"
+        r"\text{straight-through: } J_z^\top \nabla f(b)\end{gathered}"
     )
     c1, c2, c3, c4 = st.columns(4)
     dist = c1.radio("Distribution", list(DISTS), format_func=_label(DISTS), key="bg_dist")
@@ -393,9 +395,10 @@ def _implicit_section() -> None:
         r"\qquad \frac{\partial F}{\partial\alpha} = \int_0^z q(t\mid\alpha)\,\big(\log t - \psi(\alpha)\big)\,dt"
     )
     st.latex(
-        r"\text{implicit: } f'(z)\,\frac{\partial z}{\partial\alpha}\qquad"
-        r"\text{score: } f(z)\,\big(\log z - \psi(\alpha)\big)\qquad"
+        r"\begin{gathered}\text{implicit: } f'(z)\,\frac{\partial z}{\partial\alpha}\qquad"
+        r"\text{score: } f(z)\,\big(\log z - \psi(\alpha)\big)\\"
         r"\text{exact: } \frac{d}{d\alpha}\int_0^\infty f(z)\,q(z\mid\alpha)\,dz"
+        r"\end{gathered}"
     )
     c1, c2, c3, c4 = st.columns(4)
     alpha = c1.number_input("shape α", min_value=0.1, max_value=50.0, step=0.1, key="bg_alpha")

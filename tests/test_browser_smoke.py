@@ -42,3 +42,37 @@ def test_deep_link_on_a_fresh_server_runs_inside_app_shell(browser):
         context.close()
     finally:
         server.stop()
+
+
+# a displayed formula wider than its column scrolls (overflow-x: auto) and shows cut off; an
+# aligned block measures 2 px wider than its box even when it fits, hence the tolerance
+OVERFLOWING_MATH = """() => [...document.querySelectorAll('[data-testid=stMain] .katex-display')]
+    .filter(d => d.scrollWidth > d.clientWidth + 4)
+    .map(d => [d.scrollWidth, d.clientWidth, d.querySelector('annotation')?.textContent])"""
+
+
+@pytest.mark.parametrize(
+    "name, query, formulas",
+    [
+        ("home", "", 3),
+        ("change_of_variables", "mode=standardize", 7),
+        ("change_of_variables", "mode=reparameterize", 6),
+        ("change_of_variables", "view=Check+and+other+maps", 2),
+        ("gradient_estimators", "", 2),
+        ("gradient_estimators", "ge_tab=Beyond+the+Gaussian", 5),
+        ("live_vae", "", 1),
+    ],
+)
+def test_displayed_formulas_fit_their_column_on_a_laptop_screen(
+    app_url, browser, name, query, formulas
+):
+    """At 1280 px wide no displayed formula is cut off (the change-of-variables derivation sits in
+    a ≈ 300 px column): long ones are split over lines."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        open_page(page, app_url, name, query=query)
+        page.locator("[data-testid=stMain] .katex-display").nth(formulas - 1).wait_for()
+        assert page.evaluate(OVERFLOWING_MATH) == []
+    finally:
+        context.close()
