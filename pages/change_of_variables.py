@@ -155,16 +155,19 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
                 r"= \frac{1}{\sqrt{2\pi\sigma^2}}"
                 r"\exp\!\Big(-\frac{(g(y)-\mu)^2}{2\sigma^2}\Big)\cdot\sigma"
             )
-            st.latex(  # the exponent inline: a display fraction overflows the column
-                rf"= \frac{{{s}}}{{\sqrt{{2\pi\cdot {s}^2}}}}\,"
-                rf"e^{{-({m} + {s}\,y - {m})^2 / (2\cdot {s}^2)}}"
+            st.latex(  # two lines, the exponent inline: the column is ≈ 200 px on a 1024 px screen
+                rf"\begin{{aligned}}&= \frac{{{s}}}{{\sqrt{{2\pi\cdot {s}^2}}}}\\"
+                rf"&\quad\times e^{{-({m} + {s}\,y - {m})^2 / (2\cdot {s}^2)}}\end{{aligned}}"
             )
             st.markdown(
                 "The seed stops here. Finish it: $g(y) - \\mu = \\sigma y$, so the exponent is "
                 "$-\\sigma^2 y^2 / (2\\sigma^2) = -y^2/2$, and $\\sigma/\\sqrt{\\sigma^2} = 1$ "
                 "because $\\sigma > 0$:"
             )
-            st.latex(r"f_Y(y) = \frac{1}{\sqrt{2\pi}}\, e^{-y^2/2} = \mathcal N(y \mid 0, 1).")
+            st.latex(
+                r"\begin{aligned}f_Y(y) &= \frac{1}{\sqrt{2\pi}}\, e^{-y^2/2}\\"
+                r"&= \mathcal N(y \mid 0, 1).\end{aligned}"
+            )
             st.caption(
                 "Corrections to the seed: |g′| (not g′) in general; the stray '1 σ' is σ; and the "
                 "result is the density N(y | 0, 1) evaluated at y, for every μ and σ > 0."
@@ -181,7 +184,7 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
                 rf"= \frac{{1}}{{\sqrt{{2\pi}}}} e^{{-\frac{{1}}{{2}}\left(\frac{{x - {m}}}{{{s}}}\right)^2}}"
                 rf"\cdot\frac{{1}}{{{s}}}"
             )
-            st.latex(r"= \frac{1}{\sqrt{2\pi\sigma^2}}\exp\!\Big(-\frac{(x-\mu)^2}{2\sigma^2}\Big)")
+            st.latex(r"= \frac{1}{\sqrt{2\pi\sigma^2}}\, e^{-(x-\mu)^2/(2\sigma^2)}")
             st.latex(rf"= \mathcal N(x \mid {m}, {s}^2).")
             st.markdown(
                 "This is the reparameterization: a sample of $\\mathcal N(\\mu, \\sigma^2)$ is "

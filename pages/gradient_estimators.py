@@ -278,9 +278,9 @@ def setup_and_run() -> None:
                 show_figure_spec(view["spec"], key="fig_f")
         with right:
             st.latex(f"f(x) = {f.latex}")
-            st.latex(
-                r"\nabla_{" + ("\\mu" if wrt == "mu" else "\\sigma") + r"}\,"
-                r"\mathbb E_{x\sim\mathcal N(" + f"{mu:g}, {sigma:g}" + r"^2)}[f(x)]"
+            st.latex(  # two lines: the column is ≈ 130 px wide on a 1024 px screen
+                r"\begin{gathered}\nabla_{" + ("\\mu" if wrt == "mu" else "\\sigma") + r"}\,"
+                r"\mathbb E[f(x)],\\ x\sim\mathcal N(" + f"{mu:g}, {sigma:g}" + r"^2)\end{gathered}"
             )
             if not f.smooth:
                 st.caption(

@@ -25,8 +25,8 @@ with left:
     st.markdown("Here $g'(y) = \\sigma$, so")
     st.latex(
         r"\begin{aligned} f_Y(y) &= \frac{\sigma}{\sqrt{2\pi\sigma^2}}"
-        r"\exp\!\Big(-\frac{(\mu+\sigma y-\mu)^2}{2\sigma^2}\Big) \\"
-        r"&= \frac{1}{\sqrt{2\pi}}\, e^{-y^2/2} = \mathcal N(y \mid 0, 1). \end{aligned}"
+        r"\, e^{-(\mu+\sigma y-\mu)^2/(2\sigma^2)} \\"
+        r"&= \frac{1}{\sqrt{2\pi}}\, e^{-y^2/2} \\ &= \mathcal N(y \mid 0, 1). \end{aligned}"
     )
     st.markdown(
         "Read backwards: every $\\mathcal N(\\mu,\\sigma^2)$ sample is "
@@ -43,9 +43,9 @@ with left:
         "free of $\\theta$:"
     )
     st.latex(
-        r"\begin{aligned}\nabla_\theta\,\mathbb E_{x\sim p_\theta}[f(x)]"
-        r"&= \nabla_\theta\,\mathbb E_{\varepsilon}\big[f(g_\theta(\varepsilon))\big]\\"
-        r"&= \mathbb E_{\varepsilon}\big[f'(g_\theta(\varepsilon))\,"
+        r"\begin{aligned}&\nabla_\theta\,\mathbb E_{x\sim p_\theta}[f(x)]\\"
+        r"&\quad= \nabla_\theta\,\mathbb E_{\varepsilon}\big[f(g_\theta(\varepsilon))\big]\\"
+        r"&\quad= \mathbb E_{\varepsilon}\big[f'(g_\theta(\varepsilon))\,"
         r"\nabla_\theta g_\theta(\varepsilon)\big].\end{aligned}"
     )
     st.markdown(

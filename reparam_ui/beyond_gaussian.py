@@ -259,7 +259,7 @@ def _discrete_section() -> None:
     )
     st.latex(
         r"\begin{gathered}z = \operatorname{softmax}\!\Big(\frac{\ell + G}{\tau}\Big),\ "
-        r"G_k\sim\text{Gumbel}(0,1),\quad b = \operatorname{onehot}(\arg\max(\ell+G))\\"
+        r"G_k\sim\text{Gumbel}(0,1),\\ b = \operatorname{onehot}(\arg\max(\ell+G))\\"
         r"\text{Gumbel-softmax: } \nabla_\ell f(z),\qquad"
         r"\text{straight-through: } J_z^\top \nabla f(b)\end{gathered}"
     )

@@ -51,24 +51,34 @@ OVERFLOWING_MATH = """() => [...document.querySelectorAll('[data-testid=stMain] 
     .map(d => [d.scrollWidth, d.clientWidth, d.querySelector('annotation')?.textContent])"""
 
 
+NARROW = pytest.mark.xfail(
+    strict=True,
+    reason="at 1024 px the change-of-variables derivation column is ≈ 194 px: two of its lines "
+    "(≈ 200 and 230 px) still scroll sideways",
+)
+FORMULA_VIEWS = [  # page, query, displayed formulas it has
+    ("home", "", 3),
+    ("change_of_variables", "mode=standardize", 7),
+    ("change_of_variables", "mode=reparameterize", 6),
+    ("change_of_variables", "view=Check+and+other+maps", 2),
+    ("gradient_estimators", "", 2),
+    ("gradient_estimators", "ge_tab=Beyond+the+Gaussian", 5),
+    ("live_vae", "", 1),
+]
+
+
 @pytest.mark.parametrize(
-    "name, query, formulas",
-    [
-        ("home", "", 3),
-        ("change_of_variables", "mode=standardize", 7),
-        ("change_of_variables", "mode=reparameterize", 6),
-        ("change_of_variables", "view=Check+and+other+maps", 2),
-        ("gradient_estimators", "", 2),
-        ("gradient_estimators", "ge_tab=Beyond+the+Gaussian", 5),
-        ("live_vae", "", 1),
+    "name, query, formulas, width",
+    [(*v, 1280) for v in FORMULA_VIEWS]
+    + [
+        pytest.param(*v, 1024, marks=NARROW if v[1].startswith("mode=") else ())
+        for v in FORMULA_VIEWS
     ],
 )
-def test_displayed_formulas_fit_their_column_on_a_laptop_screen(
-    app_url, browser, name, query, formulas
-):
-    """At 1280 px wide no displayed formula is cut off (the change-of-variables derivation sits in
-    a ≈ 300 px column): long ones are split over lines."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def test_displayed_formulas_fit_their_column(app_url, browser, name, query, formulas, width):
+    """On a laptop (1280 px) or tablet-wide (1024 px) screen no displayed formula is cut off (the
+    change-of-variables derivation sits in a ≈ 300 px column): long ones are split over lines."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
     try:
         page = context.new_page()
         open_page(page, app_url, name, query=query)
