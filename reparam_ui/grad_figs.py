@@ -168,8 +168,8 @@ def histogram_spec(
         titles.append(SHORT[m] + (f"<br><sup>{outside} outside the range</sup>" if outside else ""))
         a = _axis(col)
         # one filled step line per panel (y[i] on [edges[i], edges[i+1]), the last count repeated
-        # at the right edge) instead of 50 bars: plotly draws one path, not 50, and the page
-        # then needs no bar module (≈ 0.1 s less page load in Chromium here)
+        # at the right edge) instead of 50 bars: plotly draws one path, not 50 (the 4 panels:
+        # 28 instead of 41 ms per newPlot in Chromium here)
         data.append(
             dict(type="scatter", mode="lines", x=edges, y=np.append(counts, counts[-1]),
                  line={"shape": "hv", "width": 1, "color": COLORS[m]}, fill="tozeroy",

@@ -67,8 +67,9 @@ def test_figure_html_takes_the_pages_dict():
     from reparam_core import transforms as T
     from reparam_ui import cov_figs
 
-    spec = cov_figs.animation_spec(np.linspace(-1.0, 1.0, 30), T.standardize_path(1.0, 2.0, 3))
+    path = T.standardize_path(1.0, 2.0, 3)
+    spec = cov_figs.animation_spec(np.linspace(-1.0, 1.0, 30), path)
     html = common.figure_html(spec).decode()
     assert html.lower().startswith("<!doctype html>") and "Plotly.newPlot" in html
-    assert "addFrames" in html and html.count('"name":"') >= 4  # the four frames (3 steps + 0)
+    assert "addFrames" in html and html.count('"traces":[0,1,2,3]') == len(path)  # every frame
     assert common.CHART_TEXT in html  # the app's template

@@ -34,7 +34,6 @@ def test_streamlit_ships_the_plotly_chunk_and_it_sets_window_plotly():
     assert plot_element.CHUNK is not None
     text = (plot_element._STATIC_JS / plot_element.CHUNK).read_text(encoding="utf-8")
     assert "window.Plotly=" in text
-    assert plot_element.CHUNK in plot_element.LOAD_PLOTLY
 
 
 def test_figure_bytes_carry_the_figure_as_plotly_json():
@@ -45,7 +44,6 @@ def test_figure_bytes_carry_the_figure_as_plotly_json():
     np.testing.assert_array_equal(decode(trace["x"]), x)
     np.testing.assert_array_equal(decode(trace["y"]), x**2)
     assert trace["name"] == "parabola" and spec["layout"]["height"] == 321
-    assert "uid" not in trace  # a fresh uid per run would make every figure look changed
 
 
 def test_a_changed_figure_keeps_the_element_identity():
