@@ -272,31 +272,44 @@ st.markdown(
     "Press **▶ Play** under the chart — it plays in your browser."
 )
 init_from_query(PARAMS)
-# "map" lives in the second view, which does not run while the first is shown, and the view switch
-# is not drawn while μ, σ are invalid; re-assigning keeps their values across runs without a widget.
-for _key in ("map", "view"):
-    st.session_state[_key] = st.session_state[_key]
 
-c_mode, c_mu, c_sigma, c_n, c_seed, c_speed = st.columns([1.6, 1, 1, 1.2, 1, 1.2])
-mode = c_mode.radio("Direction", list(MODES), format_func=MODES.get, key="mode")
-c_mu.number_input("μ (mean)", min_value=-5.0, max_value=5.0, step=0.1, key="mu")
-c_sigma.number_input(
-    "σ (std. dev., > 0)", max_value=SIGMA_MAX, step=0.1, key="sigma", help="Must be positive."
-)
-n = c_n.slider("Samples shown", 20, 400, step=10, key="n")
-seed = c_seed.number_input("Seed", min_value=0, max_value=1_000_000, step=1, key="seed")
-speed = c_speed.slider(
-    "Frame duration (ms)", 20, 500, step=10, key="speed", help="Lower is faster."
-)
 
-sync_query(PARAMS)
+@st.fragment
+def controls_and_view() -> None:
+    """Everything below the introduction: a control change reruns only this part of the page."""
+    # "map" lives in the second view, which does not run while the first is shown, and the view
+    # switch is not drawn while μ, σ are invalid; re-assigning keeps their values across runs
+    # without a widget.
+    for key in ("map", "view"):
+        st.session_state[key] = st.session_state[key]
+    c_mode, c_mu, c_sigma, c_n, c_seed, c_speed = st.columns([1.6, 1, 1, 1.2, 1, 1.2])
+    # segmented controls, not radios: the page loads one widget family less
+    mode = c_mode.segmented_control(
+        "Direction", list(MODES), format_func=MODES.get, key="mode", required=True
+    )
+    c_mu.number_input("μ (mean)", min_value=-5.0, max_value=5.0, step=0.1, key="mu")
+    c_sigma.number_input(
+        "σ (std. dev., > 0)", max_value=SIGMA_MAX, step=0.1, key="sigma", help="Must be positive."
+    )
+    n = c_n.slider("Samples shown", 20, 400, step=10, key="n")
+    seed = c_seed.number_input("Seed", min_value=0, max_value=1_000_000, step=1, key="seed")
+    speed = c_speed.slider(
+        "Frame duration (ms)", 20, 500, step=10, key="speed", help="Lower is faster."
+    )
 
-checked = guarded(view_params, st.session_state["mu"], st.session_state["sigma"])
-if checked is not None:
-    mu, sigma = checked
-    # Only the chosen view runs (a radio, not st.tabs: a chart inside a tab panel loaded slower).
-    view = st.radio("View", VIEWS, key="view", horizontal=True, label_visibility="collapsed")
-    if view == VIEWS[0]:
-        render_animation(mu, sigma, mode, int(n), int(seed), int(speed))
-    else:
-        render_check(mu, sigma, int(seed))
+    sync_query(PARAMS)
+
+    checked = guarded(view_params, st.session_state["mu"], st.session_state["sigma"])
+    if checked is not None:
+        mu, sigma = checked
+        # Only the chosen view runs (not st.tabs: a chart inside a tab panel loaded slower).
+        view = st.segmented_control(
+            "View", VIEWS, key="view", required=True, label_visibility="collapsed"
+        )
+        if view == VIEWS[0]:
+            render_animation(mu, sigma, mode, int(n), int(seed), int(speed))
+        else:
+            render_check(mu, sigma, int(seed))
+
+
+controls_and_view()

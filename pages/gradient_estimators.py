@@ -51,6 +51,7 @@ PARAMS = {
     "seed": Param(0, lo=0, hi=2**31 - 1),
     "mc_view": Param("hist", options=("hist", "running", "var_n")),
 }
+TABS = ["Monte Carlo run", "Variance curves (Fig. 2)", "Where each fails", "Beyond the Gaussian"]
 MC_VIEWS = {"hist": "Histograms", "running": "Running means", "var_n": "Var(mean) vs N"}
 FIG2_KS = {
     "square": np.linspace(-3.0, 3.0, 100),
@@ -178,9 +179,11 @@ def mc_view(
 
 
 def load_case(**values) -> None:
-    """Button callback: put a worked case into the set-up widgets (runs before the rerun)."""
+    """Button callback: put a worked case into the set-up widgets and open the Monte Carlo tab
+    (runs before the rerun)."""
     for key, value in values.items():
         st.session_state[key] = value
+    st.session_state["ge_tab"] = TABS[0]
 
 
 # ------------------------------------------------------------------------- page
@@ -193,62 +196,63 @@ st.markdown(
     "by Monte Carlo. Numbers and Fig. 2 follow Mohamed et al. 2020 (JMLR), *Monte Carlo Gradient "
     "Estimation in Machine Learning*."
 )
-tab_gauss, tab_beyond = st.tabs(
-    ["Gaussian estimators", "Beyond the Gaussian"],
+init_from_query(PARAMS)  # before the tabs: the Fig. 2 tab reads the seed too
+# One tab per section, and only the open tab runs: the first view stays light (page load) and a
+# shared URL names its tab.
+tab_mc, tab_fig2, tab_fail, tab_beyond = st.tabs(
+    TABS,
     key="ge_tab",
     on_change="rerun",  # lazy: only the open tab runs
     bind="query-params",  # the open tab is part of a shared URL
 )
 
-with tab_beyond:
-    if tab_beyond.open:
-        render_beyond()
-
 
 @st.fragment
 def setup_and_run() -> None:
     """Sections 1 and 2: a control change reruns only this fragment, not Fig. 2 or the cards."""
-    # ---- 1. set-up -----------------------------------------------------------------------------
-    st.header("1 · Set-up")
+    # ---- 1. set-up (its header is drawn outside: one element less to redraw per change) --------
     with st.container(border=True):
-        c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
+        # pills and segmented controls, not a select box and radios: every choice is visible,
+        # and the page loads one widget family instead of three (see bench/README)
+        c1, c2 = st.columns([3, 1])
         with c1:
-            fn_name = st.selectbox(
+            fn_name = st.pills(
                 "test function f(x; k)",
                 FN_OPTIONS,
                 key="fn",
+                required=True,
                 format_func=lambda v: FN_LABELS.get(v, v),
                 help="The three costs of Mohamed et al. Fig. 2, two non-differentiable ones, or your own.",
             )
-            source = st.text_input(
-                "custom f(x; k)",
-                key="expr",
-                disabled=fn_name != "custom",
-                help="An expression in x and k, e.g. sin(3*x) + x**2 — parsed safely, never executed; "
-                "f′ by torch autograd.",
-            )
         with c2:
-            k = st.number_input("k", min_value=-20.0, max_value=20.0, step=0.5, key="k")
-            wrt = st.radio(
+            wrt = st.segmented_control(
                 "parameter θ",
                 E.WRT,
                 key="wrt",
-                horizontal=True,
+                required=True,
                 format_func=lambda w: G.THETA.get(w, w),
             )
-        with c3:
-            mu = st.number_input("μ (mean)", min_value=-10.0, max_value=10.0, step=0.25, key="mu")
-            sigma = st.number_input(
-                "σ (std. dev., > 0)", min_value=0.0, max_value=10.0, step=0.25, key="sigma"
+        source = ""
+        # the expression's box is drawn only for "custom"; re-assigning keeps its text meanwhile
+        st.session_state["expr"] = st.session_state.get("expr", CUSTOM_DEFAULT)
+        if fn_name == "custom":
+            source = st.text_input(
+                "custom f(x; k)",
+                key="expr",
+                help="An expression in x and k, e.g. sin(3*x) + x**2 — parsed safely, never executed; "
+                "f′ by torch autograd.",
             )
-        with c4:
-            n = st.number_input(
-                "samples N per estimator", min_value=1, max_value=N_PAGE_MAX, step=500, key="n"
-            )
-            seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
+        c3, c4, c5, c6, c7 = st.columns(5)
+        k = c3.slider("k", min_value=-20.0, max_value=20.0, step=0.5, key="k")
+        mu = c4.slider("μ (mean)", min_value=-10.0, max_value=10.0, step=0.25, key="mu")
+        sigma = c5.slider(
+            "σ (std. dev., > 0)", min_value=0.0, max_value=10.0, step=0.25, key="sigma"
+        )
+        n = c6.number_input(
+            "samples N per estimator", min_value=1, max_value=N_PAGE_MAX, step=500, key="n"
+        )
+        seed = c7.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
     sync_query_keys(PARAMS)  # leaves other views' URL keys (e.g. bg_*) alone
-    if st.session_state.get("ge_fig2") and int(seed) != st.session_state.get("_ge_full_seed"):
-        st.rerun(scope="app")  # Fig. 2's Monte Carlo points follow the seed
 
     f = None
     if fn_name == "custom":
@@ -337,51 +341,41 @@ def setup_and_run() -> None:
 
 
 def fig2_section() -> None:
-    """Section 3, Fig. 2: computed and drawn only while its expander is open (lazy)."""
+    """Fig. 2 (its own tab: computed and drawn only while that tab is open)."""
     seed = int(st.session_state["seed"])
-    fig2 = st.expander(
-        "3 · Variance curves (Mohamed et al. 2020, Fig. 2)",
-        key="ge_fig2",
-        icon=":material/show_chart:",
-        on_change="rerun",  # lazy: the 6-panel figure is built and drawn only when open
-        bind="query-params",  # open in a shared URL too
+    st.header("Variance curves (Mohamed et al. 2020, Fig. 2)")
+    st.markdown(
+        "Single-sample variance of each estimator against the cost parameter $k$, at "
+        "$\\mu=\\sigma=1$: lines are exact (vectorized quadrature, 2400 values), circles are "
+        f"sample variances of {FIG2_MC_N} Monte Carlo estimates (seed {seed})."
     )
-    with fig2:
-        if not fig2.open:
-            return
-        st.markdown(
-            "Single-sample variance of each estimator against the cost parameter $k$, at "
-            "$\\mu=\\sigma=1$: lines are exact (vectorized quadrature, 2400 values), circles are "
-            f"sample variances of {FIG2_MC_N} Monte Carlo estimates (seed {seed})."
-        )
-        with st.spinner("Integrating the Fig. 2 sweep…"):
-            sweeps = fig2_exact()
-            spec = fig2_figure(seed)
-        show_figure_spec(spec, key="fig_fig2")
-        curve_rows: dict[str, list] = {
-            "cost": [],
-            "k": [],
-            "theta": [],
-            "estimator": [],
-            "variance": [],
-        }
-        for name, (ks, var) in sweeps.items():
-            for (w, m), v in var.items():
-                curve_rows["cost"] += [name] * len(ks)
-                curve_rows["k"] += [float(x) for x in ks]
-                curve_rows["theta"] += [w] * len(ks)
-                curve_rows["estimator"] += [m] * len(ks)
-                curve_rows["variance"] += [float(x) for x in v]
-        download_csv(
-            "Download the curves (CSV)", curve_rows, file_name="fig2_variance.csv", key="dl_fig2"
-        )
+    with st.spinner("Integrating the Fig. 2 sweep…"):
+        sweeps = fig2_exact()
+        spec = fig2_figure(seed)
+    show_figure_spec(spec, key="fig_fig2")
+    curve_rows: dict[str, list] = {
+        "cost": [],
+        "k": [],
+        "theta": [],
+        "estimator": [],
+        "variance": [],
+    }
+    for name, (ks, var) in sweeps.items():
+        for (w, m), v in var.items():
+            curve_rows["cost"] += [name] * len(ks)
+            curve_rows["k"] += [float(x) for x in ks]
+            curve_rows["theta"] += [w] * len(ks)
+            curve_rows["estimator"] += [m] * len(ks)
+            curve_rows["variance"] += [float(x) for x in v]
+    download_csv(
+        "Download the curves (CSV)", curve_rows, file_name="fig2_variance.csv", key="dl_fig2"
+    )
 
 
 def failures_section() -> None:
     """Section 4: the cases where each estimator fails, computed exactly (cached)."""
     sweeps = fig2_exact()
-    # ---- 4. where each fails ---------------------------------------------------------------------
-    st.header("4 · Where each estimator fails or loses")
+    st.header("Where each estimator fails or loses")
     st.caption("All numbers below are computed now, exactly, at μ = σ = 1 and θ = μ.")
 
     step, absf = exact_all("step", 0.0, 1.0, 1.0, ""), exact_all("abs", 0.0, 1.0, 1.0, "")
@@ -489,15 +483,19 @@ def gaussian_view() -> None:
         if four.open:
             estimator_formulas()
 
-    init_from_query(PARAMS)
-    # The seed this full run draws Fig. 2 with; a seed change inside the fragment below
-    # reruns the whole page only while Fig. 2 is open (nothing else outside depends on it).
-    st.session_state["_ge_full_seed"] = st.session_state["seed"]
+    st.header("1 · Set-up")
     setup_and_run()
-    fig2_section()
-    failures_section()
 
 
-with tab_gauss:
-    if tab_gauss.open:
+with tab_mc:
+    if tab_mc.open:
         gaussian_view()
+with tab_fig2:
+    if tab_fig2.open:
+        fig2_section()
+with tab_fail:
+    if tab_fail.open:
+        failures_section()
+with tab_beyond:
+    if tab_beyond.open:
+        render_beyond()

@@ -165,7 +165,9 @@ def histogram_spec(
             lo, hi = lo - 0.5, hi + 0.5
         counts, edges = np.histogram(g, bins=bins, range=(lo, hi))
         outside = int(g.size - counts.sum())
-        titles.append(SHORT[m] + (f"<br><sup>{outside} outside the range</sup>" if outside else ""))
+        titles.append(
+            f"{SHORT[m]} ĝ" + (f"<br><sup>{outside} outside the range</sup>" if outside else "")
+        )
         a = _axis(col)
         # one filled step line per panel (y[i] on [edges[i], edges[i+1]), the last count repeated
         # at the right edge) instead of 50 bars: plotly draws one path, not 50 (the 4 panels:
@@ -177,15 +179,18 @@ def histogram_spec(
                  hovertemplate="ĝ in [%{x:.4g}, %{customdata:.4g}): %{y} samples",
                  name=LABELS[m], showlegend=False, xaxis=f"x{a}", yaxis=f"y{a}")
         )  # fmt: skip
-    layout = _grid(1, max(len(methods), 1), titles)
-    for ax in _axes(layout, "xaxis"):
-        ax["title"] = {"text": "per-sample estimate ĝ"}
+    # Each panel is named by its x-axis title, not by a subplot-title annotation: 25 instead of
+    # 33 ms per redraw in Chromium here (plotly measures each annotation's text). The count axes
+    # stay separate: a degenerate estimator (the step's pathwise ĝ ≡ 0) puts all N in one bin.
+    layout = _grid(1, max(len(methods), 1))
+    for ax, text in zip(_axes(layout, "xaxis"), titles, strict=False):
+        ax["title"] = {"text": text}
     layout["yaxis"]["title"] = {"text": "count"}
     layout.update(
         shapes=_truth_lines(len(data), truth, vertical=True),
-        title={"text": f"Per-sample estimates (dashed: true gradient {truth:.4g})"},
-        height=340,
-        margin={"t": 90, "b": 40},
+        title={"text": f"Per-sample estimates ĝ (dashed: true gradient {truth:.4g})"},
+        height=350,
+        margin={"t": 50, "b": 64},
     )
     return {"data": data, "layout": layout}
 

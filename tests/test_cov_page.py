@@ -68,7 +68,7 @@ def test_mu_and_sigma_update_the_figure_and_the_derivation(at):
 
 
 def test_mode_switches_to_the_reparameterization_direction(at):
-    at.radio(key="mode").set_value("reparameterize").run()
+    at.segmented_control(key="mode").set_value("reparameterize").run()
     no_exception(at)
     (spec,) = charts(at)
     eps = np.random.default_rng(0).standard_normal(200)
@@ -151,7 +151,7 @@ def test_url_restores_the_view():
 
 
 def test_check_view_and_map_selector(at):
-    at.radio(key="view").set_value(CHECK_VIEW).run()
+    at.segmented_control(key="view").set_value(CHECK_VIEW).run()
     no_exception(at)
     for name, tex in [("sinh", "asinh"), ("sigmoid", r"\log\frac{y}{1-y}"), ("standardize", "")]:
         at.selectbox(key="map").set_value(name).run()
@@ -160,9 +160,9 @@ def test_check_view_and_map_selector(at):
         fig_map, fig_agree = charts(at)
         assert fig_agree["layout"]["xaxis"]["type"] == "log"
     # The map choice survives a visit to the other view (its widget is not drawn there).
-    at.radio(key="view").set_value("Animation").run()
+    at.segmented_control(key="view").set_value("Animation").run()
     assert len(charts(at)) == 1
-    at.radio(key="view").set_value(CHECK_VIEW).run()
+    at.segmented_control(key="view").set_value(CHECK_VIEW).run()
     assert at.selectbox(key="map").value == "standardize"
     assert at.query_params["map"] == "standardize"
 
@@ -176,7 +176,7 @@ def test_check_view_and_map_selector(at):
     ],
 )
 def test_extreme_values_in_both_views_raise_nothing(at, values):
-    at.radio(key="mode").set_value(values["mode"])
+    at.segmented_control(key="mode").set_value(values["mode"])
     at.number_input(key="mu").set_value(values["mu"])
     at.number_input(key="sigma").set_value(values["sigma"])
     at.slider(key="n").set_value(values["n"])
@@ -184,7 +184,7 @@ def test_extreme_values_in_both_views_raise_nothing(at, values):
     at.slider(key="speed").set_value(values["speed"]).run()
     no_exception(at)
     assert not at.error and len(charts(at)) == 1
-    at.radio(key="view").set_value(CHECK_VIEW).run()
+    at.segmented_control(key="view").set_value(CHECK_VIEW).run()
     for name in ("standardize", "exp", "sigmoid", "sinh"):
         at.selectbox(key="map").set_value(name).run()
         no_exception(at)

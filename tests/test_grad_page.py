@@ -4,7 +4,6 @@ Numbers in the table are checked against closed-form gradients (tests/test_estim
 
 from __future__ import annotations
 
-import json
 import math
 import re
 
@@ -18,31 +17,38 @@ from reparam_core import functions as F
 PAGE = "pages/gradient_estimators.py"
 
 
+TABS = ["Monte Carlo run", "Variance curves (Fig. 2)", "Where each fails", "Beyond the Gaussian"]
+
+
 @pytest.fixture(scope="module")
 def session():
-    """One AppTest session shared by the tests that set every control they depend on
-    (with the lazy Fig. 2 section open, so it is exercised under every setting too)."""
-    return open_fig2(app_test(PAGE))
+    """One AppTest session shared by the tests that set every control they depend on."""
+    return app_test(PAGE)
 
 
-def open_fig2(at):
-    """Open the lazy Fig. 2 expander (as a click on it does) and rerun."""
-    at.session_state["ge_fig2"] = True
+def open_tab(at, label):
+    """Open one of the page's lazy tabs (as a click on it does) and rerun."""
+    at.session_state["ge_tab"] = label
+    if "ge_tab" in at.query_params:  # AppTest sends its query string on every run
+        at.query_params["ge_tab"] = label
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
 def set_up(at, **values):
-    """Set widgets by key (selectbox fn, radio wrt, text expr, number inputs otherwise), then run."""
+    """Set widgets by key (pills fn, segmented control wrt, text expr, sliders k, mu, sigma,
+    number inputs n, seed), then run."""
     for key, value in values.items():
         if key == "fn":
-            at.selectbox(key="fn").set_value(value)
+            at.pills(key="fn").set_value(value)
         elif key == "wrt":
-            at.radio(key="wrt").set_value(value)
+            at.segmented_control(key="wrt").set_value(value)
         elif key == "expr":
-            at.run()  # a function change above may enable the field first
+            at.run()  # the field is shown only once "custom" is chosen
             at.text_input(key="expr").set_value(value)
+        elif key in ("k", "mu", "sigma"):
+            at.slider(key=key).set_value(value)
         else:
             at.number_input(key=key).set_value(value)
     at.run()
@@ -100,15 +106,17 @@ def test_default_view_shows_everything():
     assert at.segmented_control(key="mc_view").value == "hist"
     assert len(at.latex) == 2  # f(x) and ∇E[f]; the four formulas sit in a lazy expander
     assert len(at.get("download_button")) == 1
-    assert any("Fig. 2" in e.label for e in at.expander)  # offered, closed
-    at = open_fig2(at)  # Fig. 2 is lazy: built and sent only once its expander is open
+    assert [t.label for t in at.tabs] == TABS
+    assert not at.button  # the other tabs are lazy: the case buttons are not built yet
+    at = open_tab(at, TABS[1])  # Fig. 2 is built and sent only once its tab is open
     specs = charts(at)
-    assert len(specs) == 3  # … and Fig. 2
-    assert sum(len(d["y"]["bdata"]) > 0 for d in specs[2]["data"]) == 48  # 6 panels × 4 × 2
-    assert len(at.get("download_button")) == 2
-    assert {b.label for b in at.button} >= {"Try the step", "Try cos(5x)", "Try (x + 3)²"}
+    assert len(specs) == 1 and not at.get("number_input")  # Fig. 2 alone: the set-up is lazy
+    assert sum(len(d["y"]["bdata"]) > 0 for d in specs[0]["data"]) == 48  # 6 panels × 4 × 2
+    assert len(at.get("download_button")) == 1
+    at = open_tab(at, TABS[2])
+    assert {b.label for b in at.button} == {"Try the step", "Try cos(5x)", "Try (x + 3)²"}
+    assert not charts(at)
     text = " ".join(m.value for m in at.markdown)
-    assert "silently biased" not in text or "0.2420" in text
     assert "0.2420" in text  # φ(1), the step's true gradient, computed live
 
 
@@ -151,7 +159,7 @@ def test_invalid_sigma_is_an_error_message_and_the_page_recovers(session):
     at = set_up(session, fn="square", k=0.0, mu=1.0, sigma=0.0, wrt="mu")
     assert "sigma must be > 0, got 0" in errors(at)
     assert not any(m.value.startswith("| estimator |") for m in at.markdown)  # no table
-    assert len(charts(at)) == 2  # f plot (no density) and Fig. 2 (open here) still render
+    assert len(charts(at)) == 1  # the f plot (no density) still renders
     at = set_up(session, sigma=1.0)
     assert not at.error
     assert table(at)["Var[ĝ]"].iloc[1] == pytest.approx(30.0, rel=SHOWN)  # score, μ: Fig. 2
@@ -193,21 +201,26 @@ def test_bad_custom_expressions_are_messages(session, source, fragment):
     assert not any(m.value.startswith("| estimator |") for m in at.markdown)  # no table
 
 
-def test_custom_text_input_is_disabled_for_builtin_functions(session):
+def test_custom_text_input_is_shown_only_for_custom(session):
     at = set_up(session, fn="cos")
-    assert at.text_input(key="expr").disabled
+    assert not at.text_input
     at = set_up(session, fn="custom", expr="x")
-    assert not at.text_input(key="expr").disabled
+    assert at.text_input(key="expr").value == "x"
+    at = set_up(session, fn="square")
+    assert not at.text_input
+    at = set_up(session, fn="custom")  # the expression is kept while it is hidden
+    assert at.text_input(key="expr").value == "x"
 
 
 @pytest.mark.parametrize(
     ("label", "fn", "k"), [("Try the step", "step", 0.0), ("Try cos(5x)", "cos", 5.0)]
 )
 def test_case_buttons_load_the_set_up(label, fn, k):
-    at = app_test(PAGE)
+    at = open_tab(app_test(PAGE), TABS[2])
     next(b for b in at.button if b.label == label).click().run()
     assert not at.exception
-    assert at.selectbox(key="fn").value == fn and at.number_input(key="k").value == k
+    assert at.session_state["ge_tab"] == TABS[0]  # back on the Monte Carlo tab, with the case
+    assert at.pills(key="fn").value == fn and at.slider(key="k").value == k
     t = table(at)
     if fn == "step":
         assert t["bias"].iloc[0] == pytest.approx(-0.24197072451914337, rel=SHOWN)  # −φ(1)
@@ -229,19 +242,22 @@ def url_app(**query):
 
 
 def test_fig2_opens_from_the_url_and_follows_the_seed():
-    at = url_app(ge_fig2="true", seed="7")
+    at = url_app(ge_tab=TABS[1], seed="7")
     text = " ".join(m.value for m in at.markdown)
     assert "(seed 7)" in text
-    assert len(charts(at)) == 3 and len(at.get("download_button")) == 2
-    first = charts(at)[2]["data"][1]["y"]  # Monte Carlo points of the first panel
+    assert len(charts(at)) == 1 and len(at.get("download_button")) == 1
+    first = charts(at)[0]["data"][1]["y"]  # Monte Carlo points of the first panel
+    open_tab(at, TABS[0])
     at.number_input(key="seed").set_value(8).run()
+    open_tab(at, TABS[1])
     assert "(seed 8)" in " ".join(m.value for m in at.markdown)
-    assert charts(at)[2]["data"][1]["y"] != first
+    assert charts(at)[0]["data"][1]["y"] != first
 
 
 def test_url_state_is_applied():
     at = url_app(fn="cos", k="3", mu="0.5", sigma="2", wrt="sigma", n="300", seed="9")
-    assert at.selectbox(key="fn").value == "cos"
+    assert at.pills(key="fn").value == "cos" and at.segmented_control(key="wrt").value == "sigma"
+    assert at.slider(key="k").value == 3.0 and at.slider(key="sigma").value == 2.0
     assert at.number_input(key="seed").value == 9
     truth = closed_gradient("cos", 3.0, 0.5, 2.0)[1]
     assert table(at)["true ∇"].iloc[0] == pytest.approx(truth, rel=SHOWN, abs=1e-14)
@@ -291,7 +307,7 @@ def test_monte_carlo_view_switches_figures_and_is_in_the_url():
         assert not at.exception
         specs = charts(at)
         assert len(specs) == 2
-        titles.append(json.dumps(specs[1]["layout"].get("annotations", ""))[:200])
+        titles.append(specs[1]["layout"]["title"]["text"])
         assert at.query_params["mc_view"] == view
     assert len(set(titles)) == 3  # three different figures
 

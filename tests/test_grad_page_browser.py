@@ -36,10 +36,9 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
     assert true_gradient_caption(page) == pytest.approx(-2.0, abs=1e-6)  # (x − 2)², θ = μ
     before_table = table_text(page)
     before = page.evaluate(CHART_STATE)
-    assert len(before) == 2  # f and one Monte Carlo view; Fig. 2 is lazy: closed at first load
+    assert len(before) == 2  # f and one Monte Carlo view; Fig. 2 is lazy: its tab is closed
 
-    page.locator("[data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name="cos(k x)").click()
+    page.locator("[data-testid=stButtonGroup] button").filter(has_text="cos(k x)").click()
     wait_for_app(page)
     assert exception_count(page) == 0
 
@@ -59,11 +58,14 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
         assert any(math.isclose(v, truth, rel_tol=1e-6) for v in marks), marks
     assert "fn=cos" in page.url  # written by the set-up fragment's rerun
 
-    page.get_by_text("Variance curves (Mohamed et al. 2020, Fig. 2)").click()
+    page.get_by_role("tab", name="Variance curves (Fig. 2)").click()
     wait_for_app(page)
     assert exception_count(page) == 0
-    assert len(page.evaluate(CHART_STATE)) == 3
-    assert "ge_fig2=" in page.url and "fn=cos" in page.url
+    assert len(page.evaluate(CHART_STATE)) == 1  # Fig. 2; the Monte Carlo tab no longer runs
+    assert "ge_tab=" in page.url and "fn=cos" in page.url
+    page.get_by_role("tab", name="Monte Carlo run").click()  # and back: the set-up was kept
+    wait_for_app(page)
+    assert true_gradient_caption(page) == pytest.approx(truth, rel=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -76,10 +78,11 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
     ],
 )
 def test_extreme_and_invalid_settings_never_raise(app_url, page, query):
-    open_page(page, app_url, "gradient_estimators", query=query + "&ge_fig2=true")
+    open_page(page, app_url, "gradient_estimators", query=query)
     assert exception_count(page) == 0
     assert page.locator("h1").first.inner_text().strip() == "Gradient estimators"
-    assert page.locator(".rl-plot").count() >= 1  # Fig. 2 always renders
+    # a chart, or a message saying what to fix
+    assert page.locator(".rl-plot, [data-testid=stAlert]").count() >= 1
 
 
 MARK_F = """() => { const gd = document.querySelector('.st-key-fig_f .rl-plot');
@@ -95,7 +98,10 @@ def test_charts_update_in_place_and_follow_the_column_width(app_url, page):
     open_page(page, app_url, "gradient_estimators")
     width = page.evaluate(MARK_F)
     before = page.evaluate(F_STATE)
-    page.locator("[data-testid=stMain] [data-testid=stNumberInputStepUp]").nth(1).click()  # μ
+    page.locator("[data-testid=stMain] [data-testid=stSlider] input[type=range]").nth(
+        1
+    ).focus()  # μ
+    page.keyboard.press("ArrowRight")
     wait_for_app(page)
     after = page.evaluate(F_STATE)
     assert after["title"] != before["title"] and "N(1.25, 1²)" in after["title"]
