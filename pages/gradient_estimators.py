@@ -214,8 +214,9 @@ def setup_and_run() -> None:
     with st.container(border=True):
         # pills and segmented controls, not a select box and radios: every choice is visible,
         # and the page loads one widget family instead of three (see bench/README)
-        c1, c2 = st.columns([3, 1])
-        with c1:
+        # rows are horizontal containers, not columns: one layout block per row instead of one
+        # per column, and each block is a message the browser processes on every change
+        with st.container(horizontal=True, gap="medium"):
             fn_name = st.pills(
                 "test function f(x; k)",
                 FN_OPTIONS,
@@ -224,7 +225,6 @@ def setup_and_run() -> None:
                 format_func=lambda v: FN_LABELS.get(v, v),
                 help="The three costs of Mohamed et al. Fig. 2, two non-differentiable ones, or your own.",
             )
-        with c2:
             wrt = st.segmented_control(
                 "parameter θ",
                 E.WRT,
@@ -242,16 +242,16 @@ def setup_and_run() -> None:
                 help="An expression in x and k, e.g. sin(3*x) + x**2 — parsed safely, never executed; "
                 "f′ by torch autograd.",
             )
-        c3, c4, c5, c6, c7 = st.columns(5)
-        k = c3.slider("k", min_value=-20.0, max_value=20.0, step=0.5, key="k")
-        mu = c4.slider("μ (mean)", min_value=-10.0, max_value=10.0, step=0.25, key="mu")
-        sigma = c5.slider(
-            "σ (std. dev., > 0)", min_value=0.0, max_value=10.0, step=0.25, key="sigma"
-        )
-        n = c6.number_input(
-            "samples N per estimator", min_value=1, max_value=N_PAGE_MAX, step=500, key="n"
-        )
-        seed = c7.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
+        with st.container(horizontal=True, gap="medium"):
+            k = st.slider("k", min_value=-20.0, max_value=20.0, step=0.5, key="k")
+            mu = st.slider("μ (mean)", min_value=-10.0, max_value=10.0, step=0.25, key="mu")
+            sigma = st.slider(
+                "σ (std. dev., > 0)", min_value=0.0, max_value=10.0, step=0.25, key="sigma"
+            )
+            n = st.number_input(
+                "N per estimator", min_value=1, max_value=N_PAGE_MAX, step=500, key="n"
+            )
+            seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
     sync_query_keys(PARAMS)  # leaves other views' URL keys (e.g. bg_*) alone
 
     f = None
