@@ -282,11 +282,11 @@ def controls_and_view() -> None:
     # without a widget.
     for key in ("map", "view"):
         st.session_state[key] = st.session_state[key]
-    c_mode, c_mu, c_sigma, c_n, c_seed, c_speed = st.columns([1.6, 1, 1, 1.2, 1, 1.2])
     # segmented controls, not radios: the page loads one widget family less
-    mode = c_mode.segmented_control(
+    mode = st.segmented_control(
         "Direction", list(MODES), format_func=MODES.get, key="mode", required=True
     )
+    c_mu, c_sigma, c_n, c_seed, c_speed = st.columns([1, 1, 1.2, 1, 1.2])
     c_mu.number_input("μ (mean)", min_value=-5.0, max_value=5.0, step=0.1, key="mu")
     c_sigma.number_input(
         "σ (std. dev., > 0)", max_value=SIGMA_MAX, step=0.1, key="sigma", help="Must be positive."

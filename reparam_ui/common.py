@@ -145,7 +145,15 @@ def chart_template():
     """The app's plotly template (a `go.layout.Template`; assigning it to a figure is free)."""
     import plotly.graph_objects as go
 
-    axis = {"gridcolor": CHART_GRID, "zerolinecolor": CHART_LINE, "linecolor": CHART_LINE}
+    # ticklabeloverflow "allow": plotly's default ("hide past div") measures every tick label's
+    # box on each draw to hide the ones that cross the chart's edge (forced layouts: ≈ 30 ms of
+    # the gradient page's ≈ 95 ms of plotly per control change); automargin keeps ours inside
+    axis = {
+        "gridcolor": CHART_GRID,
+        "zerolinecolor": CHART_LINE,
+        "linecolor": CHART_LINE,
+        "ticklabeloverflow": "allow",
+    }
     return go.layout.Template(
         layout={
             "paper_bgcolor": "rgba(0,0,0,0)",

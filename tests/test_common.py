@@ -36,6 +36,8 @@ def test_template_is_transparent_and_built_once():
     assert t is common.chart_template()
     assert t.layout.paper_bgcolor == "rgba(0,0,0,0)" and t.layout.plot_bgcolor == "rgba(0,0,0,0)"
     assert t.layout.font.color == common.CHART_TEXT
+    # tick labels are not measured on every draw to hide the ones past the chart's edge
+    assert t.layout.xaxis.ticklabeloverflow == "allow" == t.layout.yaxis.ticklabeloverflow
     # the colourway avoids colours that vanish on either background
     for c in common.CHART_COLORWAY:
         assert contrast(c, LIGHT_BG) >= 2.0 and contrast(c, DARK_BG) >= 2.0, c
