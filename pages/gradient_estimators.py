@@ -3,6 +3,7 @@ measure-valued estimators — exact statistics, Monte Carlo runs, Fig. 2 varianc
 
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
@@ -14,9 +15,9 @@ from reparam_ui import grad_figs as G
 from reparam_ui.beyond_gaussian import render as render_beyond
 from reparam_ui.common import (
     Param,
+    attempt,
     download_csv,
     ensure_app_shell,
-    guarded,
     init_from_query,
     markdown_table,
     show_figure_spec,
@@ -210,6 +211,37 @@ tab_mc, tab_fig2, tab_fail, tab_beyond = st.tabs(
 @st.fragment
 def setup_and_run() -> None:
     """Sections 1 and 2: a control change reruns only this fragment, not Fig. 2 or the cards."""
+    # Everything is computed first, from the controls' values in the session, and drawn after:
+    # the set-up and the results then reach the browser in one burst of messages (one render
+    # there, instead of one per burst between computations).
+    ss = st.session_state
+    ss["expr"] = ss.get("expr", CUSTOM_DEFAULT)  # its box is drawn only for "custom"
+    fn_name, wrt, k, mu, sigma = ss["fn"], ss["wrt"], ss["k"], ss["mu"], ss["sigma"]
+    n, seed = int(ss["n"]), int(ss["seed"])
+    source = ss["expr"] if fn_name == "custom" else ""
+    errors: list[str] = []
+
+    def call(fn, *args):
+        result, error = attempt(fn, *args)
+        if error is not None:
+            errors.append(error)
+        return result
+
+    f = None
+    if fn_name != "custom":
+        f = call(make_fn, fn_name, k, "")
+    elif importlib.util.find_spec("reparam_core.expr") is not None:
+        with st.spinner("Parsing f and loading torch for f′ (first use only)…"):
+            f = call(make_fn, "custom", k, source)
+    exact = call(exact_all, fn_name, k, mu, sigma, source) if f is not None else None
+    view = call(function_view, fn_name, k, mu, sigma, source) if f is not None else None
+    shown = ss.get("mc_view") or "hist"  # the view control below, as of this run
+    run = (
+        call(mc_view, fn_name, k, mu, sigma, source, wrt, n, seed, shown)
+        if exact is not None
+        else None
+    )
+
     # ---- 1. set-up (its header is drawn outside: one element less to redraw per change) --------
     with st.container(border=True):
         # pills and segmented controls, not a select box and radios: every choice is visible,
@@ -217,7 +249,7 @@ def setup_and_run() -> None:
         # rows are horizontal containers, not columns: one layout block per row instead of one
         # per column, and each block is a message the browser processes on every change
         with st.container(horizontal=True, gap="medium"):
-            fn_name = st.pills(
+            st.pills(
                 "test function f(x; k)",
                 FN_OPTIONS,
                 key="fn",
@@ -225,52 +257,33 @@ def setup_and_run() -> None:
                 format_func=lambda v: FN_LABELS.get(v, v),
                 help="The three costs of Mohamed et al. Fig. 2, two non-differentiable ones, or your own.",
             )
-            wrt = st.segmented_control(
+            st.segmented_control(
                 "parameter θ",
                 E.WRT,
                 key="wrt",
                 required=True,
                 format_func=lambda w: G.THETA.get(w, w),
             )
-        source = ""
-        # the expression's box is drawn only for "custom"; re-assigning keeps its text meanwhile
-        st.session_state["expr"] = st.session_state.get("expr", CUSTOM_DEFAULT)
         if fn_name == "custom":
-            source = st.text_input(
+            st.text_input(
                 "custom f(x; k)",
                 key="expr",
                 help="An expression in x and k, e.g. sin(3*x) + x**2 — parsed safely, never executed; "
                 "f′ by torch autograd.",
             )
         with st.container(horizontal=True, gap="medium"):
-            k = st.slider("k", min_value=-20.0, max_value=20.0, step=0.5, key="k")
-            mu = st.slider("μ (mean)", min_value=-10.0, max_value=10.0, step=0.25, key="mu")
-            sigma = st.slider(
-                "σ (std. dev., > 0)", min_value=0.0, max_value=10.0, step=0.25, key="sigma"
-            )
-            n = st.number_input(
-                "N per estimator", min_value=1, max_value=N_PAGE_MAX, step=500, key="n"
-            )
-            seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
+            st.slider("k", min_value=-20.0, max_value=20.0, step=0.5, key="k")
+            st.slider("μ (mean)", min_value=-10.0, max_value=10.0, step=0.25, key="mu")
+            st.slider("σ (std. dev., > 0)", min_value=0.0, max_value=10.0, step=0.25, key="sigma")
+            st.number_input("N per estimator", min_value=1, max_value=N_PAGE_MAX, step=500, key="n")
+            st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
     sync_query_keys(PARAMS)  # leaves other views' URL keys (e.g. bg_*) alone
-
-    f = None
-    if fn_name == "custom":
-        try:
-            import reparam_core.expr  # noqa: F401
-        except ImportError:
-            st.info("Custom expressions need reparam_core.expr, which is not installed yet.")
-        else:
-            with st.spinner("Parsing f and loading torch for f′ (first use only)…"):
-                f = guarded(make_fn, "custom", k, source)
-    else:
-        f = guarded(make_fn, fn_name, k, "")
-    source = source if fn_name == "custom" else ""
-
-    exact = guarded(exact_all, fn_name, k, mu, sigma, source) if f else None
+    if fn_name == "custom" and f is None and not errors:
+        st.info("Custom expressions need reparam_core.expr, which is not installed yet.")
+    for error in errors:
+        st.error(error)
 
     if f is not None:
-        view = guarded(function_view, fn_name, k, mu, sigma, source)
         if view is not None and view["bad"]:
             st.warning(
                 f"f or f′ is not finite at {view['bad']} of {view['size']} plotted points "
@@ -299,12 +312,6 @@ def setup_and_run() -> None:
 
     # ---- 2. per estimator ------------------------------------------------------------------------
     st.header("2 · Exact statistics and a Monte Carlo run")
-    view = st.session_state.get("mc_view") or "hist"  # the view control below, as of this run
-    run = (
-        guarded(mc_view, fn_name, k, mu, sigma, source, wrt, int(n), int(seed), view)
-        if exact is not None
-        else None
-    )
 
     if exact is not None and run is not None:
         truth = exact["true", wrt]
@@ -335,7 +342,7 @@ def setup_and_run() -> None:
             required=True,
             help="One figure at a time: each redraw of the page stays light.",
         )
-        show_figure_spec(run["figure"], key=f"fig_{view}")
+        show_figure_spec(run["figure"], key=f"fig_{shown}")
     else:
         st.info("Fix the set-up above (see the message there) to see the estimators.")
 

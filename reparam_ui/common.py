@@ -110,11 +110,18 @@ def _fmt(value: Any) -> str:
 
 def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any | None:
     """Call into reparam_core; a ValueError becomes an `st.error` and None, never a traceback."""
+    result, error = attempt(fn, *args, **kwargs)
+    if error is not None:
+        st.error(error)
+    return result
+
+
+def attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any | None, str | None]:
+    """Like `guarded`, but the message is returned (to be shown later), not shown now."""
     try:
-        return fn(*args, **kwargs)
+        return fn(*args, **kwargs), None
     except ValueError as exc:
-        st.error(f"Invalid input — {exc}")
-        return None
+        return None, f"Invalid input — {exc}"
 
 
 # Chart styling for both app themes. Streamlit's own plotly theme (`theme="streamlit"`) is

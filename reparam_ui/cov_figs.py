@@ -152,12 +152,14 @@ def animation_spec(
         "sliders": [
             {
                 "active": 0,
-                "x": 0.26,
-                "len": 0.74,
+                "x": 0.0,
+                "len": 1.0,
                 "y": -0.2,
                 "yanchor": "top",
                 "currentvalue": {"prefix": "stage: ", "visible": True, "xanchor": "right"},
-                "pad": {"t": 0},
+                # room for the Play/Pause buttons in pixels (a fraction of the width let the
+                # buttons overlap the slider's start on a narrow chart)
+                "pad": {"t": 0, "l": 150},
                 "steps": [
                     {"label": labels[k], "method": "animate", "args": [[names[k]], still]}
                     for k in range(len(path))

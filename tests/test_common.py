@@ -75,3 +75,17 @@ def test_figure_html_takes_the_pages_dict():
     assert html.lower().startswith("<!doctype html>") and "Plotly.newPlot" in html
     assert "addFrames" in html and html.count('"traces":[0,1,2,3]') == len(path)  # every frame
     assert common.CHART_TEXT in html  # the app's template
+
+
+def test_attempt_returns_the_message_of_a_value_error_and_nothing_else():
+    def check(x):
+        if x < 0:
+            raise ValueError(f"x must be ≥ 0, got {x}")
+        if x == 0:
+            raise ZeroDivisionError("a bug, not bad input")
+        return 1 / x
+
+    assert common.attempt(check, 4) == (0.25, None)
+    assert common.attempt(check, -1) == (None, "Invalid input — x must be ≥ 0, got -1")
+    with pytest.raises(ZeroDivisionError):  # only bad input becomes a message
+        common.attempt(check, 0)
