@@ -37,8 +37,8 @@ def open_tab(at, label):
 
 
 def set_up(at, **values):
-    """Set widgets by key (pills fn, segmented control wrt, text expr, sliders k, mu, sigma,
-    number inputs n, seed), then run."""
+    """Set widgets by key (pills fn, segmented control wrt, text expr, select slider n, sliders
+    otherwise), then run."""
     for key, value in values.items():
         if key == "fn":
             at.pills(key="fn").set_value(value)
@@ -47,10 +47,10 @@ def set_up(at, **values):
         elif key == "expr":
             at.run()  # the field is shown only once "custom" is chosen
             at.text_input(key="expr").set_value(value)
-        elif key in ("k", "mu", "sigma"):
-            at.slider(key=key).set_value(value)
+        elif key == "n":
+            at.select_slider(key="n").set_value(value)
         else:
-            at.number_input(key=key).set_value(value)
+            at.slider(key=key).set_value(value)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -107,10 +107,11 @@ def test_default_view_shows_everything():
     assert len(at.latex) == 2  # f(x) and ∇E[f]; the four formulas sit in a lazy expander
     assert len(at.get("download_button")) == 1
     assert [t.label for t in at.tabs] == TABS
+    assert not at.get("number_input")  # sliders only: no number-input code to load
     assert not at.button  # the other tabs are lazy: the case buttons are not built yet
     at = open_tab(at, TABS[1])  # Fig. 2 is built and sent only once its tab is open
     specs = charts(at)
-    assert len(specs) == 1 and not at.get("number_input")  # Fig. 2 alone: the set-up is lazy
+    assert len(specs) == 1 and not at.slider  # Fig. 2 alone: the set-up is lazy
     assert sum(len(d["y"]["bdata"]) > 0 for d in specs[0]["data"]) == 48  # 6 panels × 4 × 2
     assert len(at.get("download_button")) == 1
     at = open_tab(at, TABS[2])
@@ -248,39 +249,39 @@ def test_fig2_opens_from_the_url_and_follows_the_seed():
     assert len(charts(at)) == 1 and len(at.get("download_button")) == 1
     first = charts(at)[0]["data"][1]["y"]  # Monte Carlo points of the first panel
     open_tab(at, TABS[0])
-    at.number_input(key="seed").set_value(8).run()
+    at.slider(key="seed").set_value(8).run()
     open_tab(at, TABS[1])
     assert "(seed 8)" in " ".join(m.value for m in at.markdown)
     assert charts(at)[0]["data"][1]["y"] != first
 
 
 def test_url_state_is_applied():
-    at = url_app(fn="cos", k="3", mu="0.5", sigma="2", wrt="sigma", n="300", seed="9")
+    at = url_app(fn="cos", k="3", mu="0.5", sigma="2", wrt="sigma", n="200", seed="9")
     assert at.pills(key="fn").value == "cos" and at.segmented_control(key="wrt").value == "sigma"
     assert at.slider(key="k").value == 3.0 and at.slider(key="sigma").value == 2.0
-    assert at.number_input(key="seed").value == 9
+    assert at.slider(key="seed").value == 9 and at.select_slider(key="n").value == 200
     truth = closed_gradient("cos", 3.0, 0.5, 2.0)[1]
     assert table(at)["true ∇"].iloc[0] == pytest.approx(truth, rel=SHOWN, abs=1e-14)
-    assert "SE at N=300" in table(at).columns
+    assert "SE at N=200" in table(at).columns
 
 
 def test_invalid_url_values_warn_and_fall_back():
-    at = url_app(fn="nope", k="abc", sigma="-1", n="2.5", wrt="tau")
+    at = url_app(fn="nope", k="abc", sigma="-1", n="300", wrt="tau", seed="1001")
     warnings = " ".join(w.value for w in at.warning)
-    for key in ("fn", "k", "sigma", "n", "wrt"):
+    for key in ("fn", "k", "sigma", "n", "wrt", "seed"):  # N off its grid, seed past 1000
         assert f"`{key}`" in warnings
     assert table(at)["true ∇"].iloc[0] == pytest.approx(-2.0)  # the defaults
 
 
 def test_controls_are_written_to_the_url(session):
-    at = set_up(session, fn="abs", k=1.5, mu=0.0, sigma=2.0, wrt="mu", n=700, seed=4)
+    at = set_up(session, fn="abs", k=1.5, mu=0.0, sigma=2.0, wrt="mu", n=500, seed=4)
     assert at.query_params["fn"] == ["abs"] or at.query_params["fn"] == "abs"
     got = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
-    assert got["k"] == "1.5" and got["sigma"] == "2.0" and got["n"] == "700"
+    assert got["k"] == "1.5" and got["sigma"] == "2.0" and got["n"] == "500"
 
 
 EXTREMES = [
-    dict(fn="cos", k=20.0, mu=-10.0, sigma=10.0, wrt="sigma", n=100_000, seed=2**31 - 1),
+    dict(fn="cos", k=20.0, mu=-10.0, sigma=10.0, wrt="sigma", n=100_000, seed=1000),
     dict(fn="exp", k=20.0, mu=10.0, sigma=0.0, wrt="mu", n=1, seed=0),
     dict(fn="exp", k=20.0, mu=10.0, sigma=10.0, wrt="mu", n=1, seed=0),
     dict(fn="step", k=20.0, mu=-10.0, sigma=0.25, wrt="sigma", n=2, seed=0),
