@@ -40,14 +40,15 @@ MAPS = {
 }
 VIEWS = ("Animation", "Check and other maps")
 SIGMA_MAX = 5.0
+SEED_MAX = 1000
 SIGMA_MIN_VIEW = 0.05  # valid for the math (σ > 0), but narrower is not drawable at this scale
 N_CHECK = 10_000  # samples in the map histogram
 PARAMS = {
     "mode": Param("standardize", options=tuple(MODES)),
     "mu": Param(2.0, lo=-5.0, hi=5.0),
-    "sigma": Param(0.6, hi=SIGMA_MAX),  # no lower bound: σ ≤ 0 reaches the core and gets a message
+    "sigma": Param(0.6, lo=0.0, hi=SIGMA_MAX),  # σ = 0 reaches the core and gets a message
     "n": Param(200, lo=20, hi=400),
-    "seed": Param(0, lo=0, hi=1_000_000),
+    "seed": Param(0, lo=0, hi=SEED_MAX),
     "speed": Param(80, lo=20, hi=500),
     "map": Param("exp", options=tuple(MAPS)),
     "view": Param(VIEWS[0], options=VIEWS),
@@ -287,12 +288,19 @@ def controls_and_view() -> None:
         "Direction", list(MODES), format_func=MODES.get, key="mode", required=True
     )
     c_mu, c_sigma, c_n, c_seed, c_speed = st.columns([1, 1, 1.2, 1, 1.2])
-    c_mu.number_input("μ (mean)", min_value=-5.0, max_value=5.0, step=0.1, key="mu")
-    c_sigma.number_input(
-        "σ (std. dev., > 0)", max_value=SIGMA_MAX, step=0.1, key="sigma", help="Must be positive."
+    # sliders only (no number boxes): the page loads one widget family less, and the samples
+    # move while μ or σ is dragged
+    c_mu.slider("μ (mean)", min_value=-5.0, max_value=5.0, step=0.1, key="mu")
+    c_sigma.slider(
+        "σ (std. dev., > 0)",
+        min_value=0.0,
+        max_value=SIGMA_MAX,
+        step=0.05,
+        key="sigma",
+        help="Must be positive.",
     )
     n = c_n.slider("Samples shown", 20, 400, step=10, key="n")
-    seed = c_seed.number_input("Seed", min_value=0, max_value=1_000_000, step=1, key="seed")
+    seed = c_seed.slider("Seed", min_value=0, max_value=SEED_MAX, step=1, key="seed")
     speed = c_speed.slider(
         "Frame duration (ms)", 20, 500, step=10, key="speed", help="Lower is faster."
     )

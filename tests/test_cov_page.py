@@ -57,8 +57,8 @@ def test_default_view_shows_the_animation_and_the_completed_derivation(at):
 
 
 def test_mu_and_sigma_update_the_figure_and_the_derivation(at):
-    at.number_input(key="mu").set_value(-1.5).run()
-    at.number_input(key="sigma").set_value(2.0).run()
+    at.slider(key="mu").set_value(-1.5).run()
+    at.slider(key="sigma").set_value(2.0).run()
     no_exception(at)
     (spec,) = charts(at)
     x0, x_end = rug(spec, 0), rug(spec, -1)
@@ -79,7 +79,7 @@ def test_mode_switches_to_the_reparameterization_direction(at):
 
 def test_n_seed_and_speed(at):
     at.slider(key="n").set_value(60).run()
-    at.number_input(key="seed").set_value(7).run()
+    at.slider(key="seed").set_value(7).run()
     at.slider(key="speed").set_value(300).run()
     no_exception(at)
     (spec,) = charts(at)
@@ -90,26 +90,29 @@ def test_n_seed_and_speed(at):
 
 @pytest.mark.parametrize("sigma", [0.0, -1.0, -1e9])
 def test_non_positive_sigma_gets_a_message_naming_sigma(at, sigma):
-    at.number_input(key="sigma").set_value(sigma).run()
+    at.slider(key="sigma").set_value(sigma).run()
     no_exception(at)
     assert any("sigma must be > 0" in e.value for e in at.error)
     assert not charts(at)
-    at.number_input(key="sigma").set_value(1.0).run()  # and the page recovers
+    at.slider(key="sigma").set_value(1.0).run()  # and the page recovers
     no_exception(at)
     assert not at.error and len(charts(at)) == 1
 
 
 def test_too_narrow_sigma_gets_a_message(at):
-    at.number_input(key="sigma").set_value(0.001).run()
+    at.slider(key="sigma").set_value(0.001).run()
     no_exception(at)
     assert any("too narrow" in e.value and "sigma" in e.value for e in at.error)
 
 
 def test_invalid_sigma_from_the_url_gets_a_message():
-    at = with_query({"sigma": "-2", "mu": "1"})
+    at = with_query({"sigma": "-2", "mu": "1"})  # below the σ slider: ignored, with a warning
+    no_exception(at)
+    assert any("`sigma`" in w.value and "≥ 0" in w.value for w in at.warning)
+    assert at.session_state["mu"] == 1.0 and at.session_state["sigma"] == 0.6
+    at = with_query({"sigma": "0"})  # on the slider, but not a valid σ: the core says why
     no_exception(at)
     assert any("sigma must be > 0" in e.value for e in at.error)
-    assert at.session_state["mu"] == 1.0
 
 
 @pytest.mark.parametrize(
@@ -170,17 +173,17 @@ def test_check_view_and_map_selector(at):
 @pytest.mark.parametrize(
     "values",
     [
-        {"mode": "standardize", "mu": 5.0, "sigma": 5.0, "n": 400, "seed": 1_000_000, "speed": 20},
+        {"mode": "standardize", "mu": 5.0, "sigma": 5.0, "n": 400, "seed": 1000, "speed": 20},
         {"mode": "reparameterize", "mu": -5.0, "sigma": 0.05, "n": 20, "seed": 0, "speed": 500},
         {"mode": "standardize", "mu": 5.0, "sigma": 0.05, "n": 400, "seed": 999, "speed": 20},
     ],
 )
 def test_extreme_values_in_both_views_raise_nothing(at, values):
     at.segmented_control(key="mode").set_value(values["mode"])
-    at.number_input(key="mu").set_value(values["mu"])
-    at.number_input(key="sigma").set_value(values["sigma"])
+    at.slider(key="mu").set_value(values["mu"])
+    at.slider(key="sigma").set_value(values["sigma"])
     at.slider(key="n").set_value(values["n"])
-    at.number_input(key="seed").set_value(values["seed"])
+    at.slider(key="seed").set_value(values["seed"])
     at.slider(key="speed").set_value(values["speed"]).run()
     no_exception(at)
     assert not at.error and len(charts(at)) == 1
