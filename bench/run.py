@@ -92,11 +92,20 @@ def time_to_idle(browser, url: str) -> float:
 
 
 def bench_page_load(browser, app: StreamlitServer, floor: StreamlitServer, loads: int) -> dict:
-    rows = {}
-    for name, path in [("floor", None), *PAGES.items()]:
-        url = floor.url if path is None else f"{app.url}/{path}"
+    """Median time-to-idle per page. Loads are interleaved (floor, home, …, floor, home, …), so a
+    slow spell of the shared machine (e.g. torch threads winding down after the quality bench)
+    weighs on every page alike instead of on whichever was measured then."""
+    urls = {
+        name: floor.url if path is None else f"{app.url}/{path}"
+        for name, path in [("floor", None), *PAGES.items()]
+    }
+    for url in urls.values():
         time_to_idle(browser, url)  # warm-up: server-side imports and caches
-        rows[name] = statistics.median(time_to_idle(browser, url) for _ in range(loads))
+    times: dict[str, list[float]] = {name: [] for name in urls}
+    for _ in range(loads):
+        for name, url in urls.items():
+            times[name].append(time_to_idle(browser, url))
+    rows = {name: statistics.median(t) for name, t in times.items()}
     ratios = {k: v / rows["floor"] for k, v in rows.items() if k != "floor"}
     for k, v in rows.items():
         print(f"  load {k:22s} {v:6.2f} s" + (f"  ratio {ratios[k]:.2f}" if k in ratios else ""))

@@ -111,10 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             pg.goto(f"{server.url}/change_of_variables")
             wait_idle(pg)
             rss0 = server.rss_mb()
-            seed_box = pg.get_by_label("Seed")
-            for i in range(args.reruns):
-                seed_box.fill(str(i % 50))
-                seed_box.press("Enter")
+            seed = pg.locator("[data-testid=stSlider]").filter(has_text="Seed")
+            seed.locator("input[type=range]").focus()
+            for i in range(args.reruns):  # seeds 0 → 50 → 0 → …: new samples on every rerun
+                pg.keyboard.press("ArrowRight" if (i // 50) % 2 == 0 else "ArrowLeft")
                 wait_idle(pg)
             rss1 = server.rss_mb()
             growth = (rss1 - rss0) / rss0
