@@ -214,7 +214,7 @@ tab_mc, tab_fig2, tab_fail, tab_beyond = st.tabs(
 
 @st.fragment
 def setup_and_run() -> None:
-    """Sections 1 and 2: a control change reruns only this fragment, not Fig. 2 or the cards."""
+    """Sections 1 and 2 of the Monte Carlo tab: a control change reruns only this fragment."""
     # Everything is computed first, from the controls' values in the session, and drawn after:
     # the set-up and the results then reach the browser in one burst of messages (one render
     # there, instead of one per burst between computations).
@@ -384,7 +384,7 @@ def fig2_section() -> None:
 
 
 def failures_section() -> None:
-    """Section 4: the cases where each estimator fails, computed exactly (cached)."""
+    """The cases where each estimator fails (its own tab), computed exactly (cached)."""
     sweeps = fig2_exact()
     st.header("Where each estimator fails or loses")
     st.caption("All numbers below are computed now, exactly, at μ = σ = 1 and θ = μ.")

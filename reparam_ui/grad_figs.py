@@ -179,7 +179,7 @@ def histogram_spec(
                  hovertemplate="ĝ in [%{x:.4g}, %{customdata:.4g}): %{y} samples",
                  name=LABELS[m], showlegend=False, xaxis=f"x{a}", yaxis=f"y{a}")
         )  # fmt: skip
-    # Each panel is named by its x-axis title, not by a subplot-title annotation: 25 instead of
+    # Each panel is named by its x-axis title, not by a subplot-title annotation: 29 instead of
     # 33 ms per redraw in Chromium here (plotly measures each annotation's text). The count axes
     # stay separate: a degenerate estimator (the step's pathwise ĝ ≡ 0) puts all N in one bin.
     layout = _grid(1, max(len(methods), 1))
