@@ -6,6 +6,8 @@ shared sidebar. Each page is a thin view over `reparam_core`.
 
 import streamlit as st
 
+from reparam_ui.common import app_styles
+
 st.set_page_config(
     page_title="Reparam Lab",
     page_icon="🎲",
@@ -25,6 +27,7 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
+app_styles()
 
 with st.sidebar:
     st.caption(

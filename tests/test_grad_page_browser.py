@@ -114,3 +114,68 @@ def test_charts_update_in_place_and_follow_the_column_width(app_url, page):
         f"() => document.querySelector('.st-key-fig_f .rl-plot')._fullLayout.width > {width} + 100"
     )
     assert page.evaluate(F_STATE)["mark"] == "same node"
+
+
+COUNT_TRANSITIONS = """() => {
+  window.__transitions = 0;
+  document.addEventListener('transitionrun', (e) => {
+    if (e.target.hasAttribute('data-stale')) window.__transitions += 1;  // element containers
+  }, true);
+}"""
+
+
+def test_a_rerun_starts_no_stale_transitions(app_url, page):
+    """common.APP_CSS: elements being recomputed are not faded (Streamlit starts and cancels one
+    opacity transition per element on every rerun, which a fast rerun pays for and never shows).
+    The style element takes no room (Streamlit puts a style-only st.html in its event container)."""
+    open_page(page, app_url, "gradient_estimators")
+    page.evaluate(COUNT_TRANSITIONS)
+    page.evaluate(
+        """() => { window.__stale = 0; new MutationObserver(ms => ms.forEach(m => {
+          if (m.target.getAttribute('data-stale') === 'true') window.__stale += 1; }))
+          .observe(document.body, {subtree: true, attributes: true, attributeFilter: ['data-stale']});
+        }"""
+    )
+    page.locator("[data-testid=stMain] [data-testid=stSlider] input[type=range]").first.focus()
+    page.keyboard.press("ArrowRight")  # k: reruns the Monte Carlo fragment
+    wait_for_app(page)
+    stale_seen = page.evaluate("window.__stale")
+    assert stale_seen >= 10  # Streamlit did mark the fragment's elements stale …
+    assert page.evaluate("window.__transitions") == 0  # … and none of them started a transition
+    assert exception_count(page) == 0
+    style_box = page.evaluate(
+        """() => { const s = [...document.querySelectorAll('style')]
+          .find(el => el.textContent.includes('data-stale'));
+          const box = s && s.closest('[data-testid=stElementContainer]');
+          return box ? box.getBoundingClientRect().height : (s ? 0 : -1); }"""
+    )
+    assert style_box == 0
+
+
+COUNT_DRAWS = """() => {
+  window.__draws = {};
+  const react = window.Plotly.react;
+  window.Plotly.react = function (gd, ...rest) {
+    const key = gd.closest('[class*=st-key-fig]').className.match(/st-key-(fig\\w+)/)[1];
+    window.__draws[key] = (window.__draws[key] || 0) + 1;
+    return react.call(this, gd, ...rest);
+  };
+}"""
+
+
+def test_a_chart_whose_figure_did_not_change_is_not_redrawn(app_url, page):
+    """A new seed changes the Monte Carlo histograms, not f's chart: that element's data is the
+    same bytes, Streamlit does not call it again, and its ≈ 40 ms Plotly.react is saved (a
+    seed-dependent detail in the f chart's figure would cost that on every seed change)."""
+    open_page(page, app_url, "gradient_estimators")
+    page.evaluate(COUNT_DRAWS)
+    sliders = page.locator("[data-testid=stMain] [data-testid=stSlider] input[type=range]")
+    sliders.nth(4).focus()  # seed
+    page.keyboard.press("ArrowRight")
+    wait_for_app(page)
+    assert page.evaluate("window.__draws") == {"fig_hist": 1}
+    sliders.nth(0).focus()  # k: both change
+    page.keyboard.press("ArrowRight")
+    wait_for_app(page)
+    assert page.evaluate("window.__draws") == {"fig_hist": 2, "fig_f": 1}
+    assert exception_count(page) == 0
