@@ -97,5 +97,15 @@ def open_page(page, base_url: str, name: str, query: str = "") -> None:
     wait_for_app(page)
 
 
+def show_chart(page, selector: str) -> None:
+    """Scroll a chart (reparam_ui.plot_element) into view and wait for its newest figure: a drawn
+    chart that is off screen draws a new figure only when it comes near (plot_element.js)."""
+    page.locator(selector).scroll_into_view_if_needed()
+    page.wait_for_function(
+        f"""() => {{ const g = document.querySelector('{selector}');
+          return g && !g.hasAttribute('data-deferred') && !g.hasAttribute('data-drawing'); }}"""
+    )
+
+
 def exception_count(page) -> int:
     return page.locator("[data-testid=stException]").count()

@@ -7,7 +7,7 @@ import math
 import re
 
 import pytest
-from conftest import exception_count, open_page, wait_for_app
+from conftest import exception_count, open_page, show_chart, wait_for_app
 from test_estimators import closed_gradient
 
 pytestmark = pytest.mark.browser
@@ -47,12 +47,16 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
     assert table_text(page) != before_table
     after = page.evaluate(CHART_STATE)
     assert after[0]["y"] != before[0]["y"]  # f(x) redrawn
+    # the histograms are below the fold (1000 px): redrawn when they come near (plot_element.js)
+    assert page.locator(".st-key-fig_hist .rl-plot[data-deferred]").count() == 1
+    assert page.evaluate(CHART_STATE)[1] == before[1]
     # the histograms, then the running means (the other Monte Carlo view), mark the new truth
-    for view in ("Histograms", "Running means"):
+    for view, key in (("Histograms", "fig_hist"), ("Running means", "fig_running")):
         if view != "Histograms":
             page.locator("[data-testid=stButtonGroup] button").filter(has_text=view).click()
             wait_for_app(page)
             assert "mc_view=running" in page.url
+        show_chart(page, f".st-key-{key} .rl-plot")
         chart = page.evaluate(CHART_STATE)[1]
         marks = {round(v, 9) for pair in chart["shapes"] for v in pair if v is not None}
         assert any(math.isclose(v, truth, rel_tol=1e-6) for v in marks), marks
@@ -128,7 +132,7 @@ def test_a_rerun_starts_no_stale_transitions(app_url, page):
     """common.APP_CSS: elements being recomputed are not faded (Streamlit starts and cancels one
     opacity transition per element on every rerun, which a fast rerun pays for and never shows).
     The style element takes no room (Streamlit puts a style-only st.html in its event container)."""
-    open_page(page, app_url, "gradient_estimators")
+    open_page(page, app_url, "gradient_estimators", "n=100000")  # a rerun of ≈ 0.1 s
     page.evaluate(COUNT_TRANSITIONS)
     page.evaluate(
         """() => { window.__stale = 0; new MutationObserver(ms => ms.forEach(m => {
@@ -140,8 +144,9 @@ def test_a_rerun_starts_no_stale_transitions(app_url, page):
     page.keyboard.press("ArrowRight")  # k: reruns the Monte Carlo fragment
     wait_for_app(page)
     stale_seen = page.evaluate("window.__stale")
-    assert stale_seen >= 10  # Streamlit did mark the fragment's elements stale …
-    assert page.evaluate("window.__transitions") == 0  # … and none of them started a transition
+    transitions = page.evaluate("window.__transitions")
+    # Streamlit did mark the fragment's elements stale, and none of them started a transition
+    assert stale_seen >= 10 and transitions == 0, (stale_seen, transitions)
     assert exception_count(page) == 0
     style_box = page.evaluate(
         """() => { const s = [...document.querySelectorAll('style')]
@@ -149,7 +154,7 @@ def test_a_rerun_starts_no_stale_transitions(app_url, page):
           const box = s && s.closest('[data-testid=stElementContainer]');
           return box ? box.getBoundingClientRect().height : (s ? 0 : -1); }"""
     )
-    assert style_box == 0
+    assert style_box == 0, style_box
 
 
 COUNT_DRAWS = """() => {
@@ -166,7 +171,9 @@ COUNT_DRAWS = """() => {
 def test_a_chart_whose_figure_did_not_change_is_not_redrawn(app_url, page):
     """A new seed changes the Monte Carlo histograms, not f's chart: that element's data is the
     same bytes, Streamlit does not call it again, and its ≈ 40 ms Plotly.react is saved (a
-    seed-dependent detail in the f chart's figure would cost that on every seed change)."""
+    seed-dependent detail in the f chart's figure would cost that on every seed change). Both
+    charts are on screen here (a tall window): an off-screen one would wait (plot_element.js)."""
+    page.set_viewport_size({"width": 1400, "height": 2400})
     open_page(page, app_url, "gradient_estimators")
     page.evaluate(COUNT_DRAWS)
     sliders = page.locator("[data-testid=stMain] [data-testid=stSlider] input[type=range]")

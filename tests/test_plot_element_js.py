@@ -2,7 +2,8 @@
 module and called the way Streamlit calls it, with a stand-in for plotly.js whose draws take time.
 
 Checks the draw queue: figures that arrive while another draw runs are skipped except the newest,
-draws never overlap, data-drawing is set until the last draw ends, and unmounting purges."""
+draws never overlap, data-drawing is set until the last draw ends, and unmounting purges; and a
+drawn chart that is off screen keeps only its newest figure until it comes near."""
 
 from __future__ import annotations
 
@@ -62,3 +63,52 @@ def test_the_queue_draws_the_newest_figure_one_at_a_time(browser):
     assert not out["overlap"]
     assert out["whileDrawing"] and not out["afterDraws"]
     assert out["minHeight"] == "321px"
+
+
+OFF_SCREEN = """async (source) => {
+  const calls = [];
+  window.__rlPlotly = Promise.resolve(window.Plotly = {
+    react: async (gd, fig) => { calls.push(fig.layout.title); gd._fullLayout = {}; },
+    purge: () => {},
+    Plots: { resize: () => {} },
+  });
+  let observe = null, margin = null;  // a stand-in IntersectionObserver the test drives
+  window.IntersectionObserver = class {
+    constructor(cb, options) { observe = cb; margin = options.rootMargin; }
+    observe() {}
+    disconnect() {}
+  };
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const render = (await import(url)).default;
+  const host = document.createElement('div');
+  host.innerHTML = '<div class="rl-plot"></div>';
+  document.body.appendChild(host);
+  const gd = host.querySelector('.rl-plot');
+  const tick = () => new Promise((r) => setTimeout(r, 20));
+  const send = (title) => render({
+    data: new TextEncoder().encode(JSON.stringify({ data: [], layout: { title } })),
+    parentElement: host,
+  });
+  const state = () => [gd.hasAttribute('data-deferred'), gd.hasAttribute('data-drawing')];
+  send('first'); await tick();                     // drawn, then it scrolls away
+  observe([{ isIntersecting: false }]);
+  send('away 1'); send('away 2'); await tick();    // off screen: kept, not drawn
+  const away = state();
+  observe([{ isIntersecting: true }]); await tick();  // back near the screen: the newest drawn
+  const back = state();
+  send('on screen'); await tick();                 // on screen: drawn at once
+  return { calls, away, back, margin };
+}"""
+
+
+def test_an_off_screen_chart_is_drawn_when_it_comes_near(browser):
+    page = browser.new_page()
+    try:
+        page.set_content("<html><body></body></html>")
+        out = page.evaluate(OFF_SCREEN, plot_element._JS)
+    finally:
+        page.close()
+    assert out["calls"] == ["first", "away 2", "on screen"], json.dumps(out)
+    assert out["away"] == [True, False]  # deferred, and not "drawing": the page is idle
+    assert out["back"] == [False, False]
+    assert out["margin"] == "300px 0px"
