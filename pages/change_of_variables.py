@@ -121,12 +121,10 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
             f"individually. The solid curve is the exact density of each frame (an affine map of "
             f"a normal is normal); the bars are the samples' histogram. {len(path)} frames."
         )
-        d1, d2 = st.columns(2)
-        with d1:
+        with st.container(horizontal=True):
             download_figure_html_deferred(
                 "Animation (HTML)", spec, "change_of_variables.html", key="download_html"
             )
-        with d2:
             download_csv(
                 "Samples (CSV)",
                 {
@@ -140,67 +138,87 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
             )
 
     with right:
-        st.subheader("The derivation")
+        # The derivation is symbolic, and the numbers are in a short block of their own: an
+        # element whose content did not change is not drawn again, so a μ or σ change re-typesets
+        # two inline formulas instead of the dozen formulas with μ, σ substituted (≈ 40 ms per
+        # change in the browser). One Markdown element ($$ … $$ display math) each, not one per
+        # formula: every element of the fragment is sent again on each change.
         m, s = num(mu), num(sigma)
         if mode == "standardize":
-            st.markdown(
-                f"With $x \\sim \\mathcal N(\\mu, \\sigma^2)$, here $\\mu = {m}$, $\\sigma = {s}$, "
-                "and the strictly increasing map"
+            here = f"Here $\\mu = {m}$, $\\sigma = {s}$: $y = (x - {m})/{s}$, $x = {m} + {s}\\,y$."
+        else:
+            here = (
+                f"Here $\\mu = {m}$, $\\sigma = {s}$: "
+                f"$x = {m} + {s}\\,\\varepsilon \\sim \\mathcal N({m}, {s}^2)$."
             )
-            st.latex(rf"y = h(x) = \frac{{x-\mu}}{{\sigma}} = \frac{{x - {m}}}{{{s}}},")
-            st.latex(rf"x = g(y) = \mu + \sigma y = {m} + {s}\,y,")
-            st.latex(rf"g'(y) = \sigma = {s}.")
-            st.markdown("Change of variables (the absolute value matters for decreasing maps):")
-            st.latex(r"f_Y(y) = f_X\big(g(y)\big)\,\lvert g'(y)\rvert")
-            st.latex(
-                r"= \frac{1}{\sqrt{2\pi\sigma^2}}"
-                r"\exp\!\Big(-\frac{(g(y)-\mu)^2}{2\sigma^2}\Big)\cdot\sigma"
-            )
-            st.latex(  # two lines, the exponent inline: the column is ≈ 200 px on a 1024 px screen
-                rf"\begin{{aligned}}&= \frac{{{s}}}{{\sqrt{{2\pi\cdot {s}^2}}}}\\"
-                rf"&\quad\times e^{{-({m} + {s}\,y - {m})^2 / (2\cdot {s}^2)}}\end{{aligned}}"
-            )
-            st.markdown(
-                "The seed stops here. Finish it: $g(y) - \\mu = \\sigma y$, so the exponent is "
-                "$-\\sigma^2 y^2 / (2\\sigma^2) = -y^2/2$, and $\\sigma/\\sqrt{\\sigma^2} = 1$ "
-                "because $\\sigma > 0$:"
-            )
-            st.latex(
-                r"\begin{aligned}f_Y(y) &= \frac{1}{\sqrt{2\pi}}\, e^{-y^2/2}\\"
-                r"&= \mathcal N(y \mid 0, 1).\end{aligned}"
-            )
+        st.markdown("### The derivation\n\n" + here)
+        st.markdown(DERIVATION[mode])
+        if mode == "standardize":
             st.caption(
                 "Corrections to the seed: |g′| (not g′) in general; the stray '1 σ' is σ; and the "
                 "result is the density N(y | 0, 1) evaluated at y, for every μ and σ > 0."
             )
-        else:
-            st.markdown(
-                f"Start from $\\varepsilon \\sim \\mathcal N(0, 1)$ and push it through "
-                f"$x = h(\\varepsilon) = \\mu + \\sigma\\varepsilon$ with $\\mu = {m}$, "
-                f"$\\sigma = {s}$. Its inverse is $g(x) = (x - \\mu)/\\sigma$, "
-                f"$g'(x) = 1/\\sigma$:"
-            )
-            st.latex(r"f_X(x) = f_\varepsilon\big(g(x)\big)\,\lvert g'(x)\rvert")
-            st.latex(
-                rf"= \frac{{1}}{{\sqrt{{2\pi}}}} e^{{-\frac{{1}}{{2}}\left(\frac{{x - {m}}}{{{s}}}\right)^2}}"
-                rf"\cdot\frac{{1}}{{{s}}}"
-            )
-            st.latex(r"= \frac{1}{\sqrt{2\pi\sigma^2}}\, e^{-(x-\mu)^2/(2\sigma^2)}")
-            st.latex(rf"= \mathcal N(x \mid {m}, {s}^2).")
-            st.markdown(
-                "This is the reparameterization: a sample of $\\mathcal N(\\mu, \\sigma^2)$ is "
-                "a deterministic, differentiable function of $(\\mu, \\sigma)$ and a noise "
-                "$\\varepsilon$ that does not depend on them, so"
-            )
-            st.latex(
+
+
+def display(tex: str) -> str:
+    """A displayed formula in Markdown (KaTeX, as st.latex draws it)."""
+    return f"$$\n{tex}\n$$"
+
+
+DERIVATION = {  # Markdown, with displayed formulas
+    "standardize": "\n\n".join(
+        [
+            "With $x \\sim \\mathcal N(\\mu, \\sigma^2)$ and the strictly increasing map",
+            display(r"y = h(x) = \frac{x-\mu}{\sigma},"),
+            display(r"x = g(y) = \mu + \sigma y,"),
+            display(r"g'(y) = \sigma."),
+            "Change of variables (the absolute value matters for decreasing maps):",
+            display(r"f_Y(y) = f_X\big(g(y)\big)\,\lvert g'(y)\rvert"),
+            display(
+                r"= \frac{1}{\sqrt{2\pi\sigma^2}}"
+                r"\exp\!\Big(-\frac{(g(y)-\mu)^2}{2\sigma^2}\Big)\cdot\sigma"
+            ),
+            # two lines, the exponent inline: the column is ≈ 200 px on a 1024 px screen
+            display(
+                r"\begin{aligned}&= \frac{\sigma}{\sqrt{2\pi\sigma^2}}\\"
+                r"&\quad\times e^{-(\mu + \sigma y - \mu)^2 / (2\sigma^2)}\end{aligned}"
+            ),
+            "The seed stops here. Finish it: $g(y) - \\mu = \\sigma y$, so the exponent is "
+            "$-\\sigma^2 y^2 / (2\\sigma^2) = -y^2/2$, and $\\sigma/\\sqrt{\\sigma^2} = 1$ "
+            "because $\\sigma > 0$:",
+            display(
+                r"\begin{aligned}f_Y(y) &= \frac{1}{\sqrt{2\pi}}\, e^{-y^2/2}\\"
+                r"&= \mathcal N(y \mid 0, 1).\end{aligned}"
+            ),
+        ]
+    ),
+    "reparameterize": "\n\n".join(
+        [
+            "Start from $\\varepsilon \\sim \\mathcal N(0, 1)$ and push it through "
+            "$x = h(\\varepsilon) = \\mu + \\sigma\\varepsilon$. Its inverse is "
+            "$g(x) = (x - \\mu)/\\sigma$, $g'(x) = 1/\\sigma$:",
+            display(r"f_X(x) = f_\varepsilon\big(g(x)\big)\,\lvert g'(x)\rvert"),
+            display(
+                r"= \frac{1}{\sqrt{2\pi}} e^{-\frac{1}{2}\left(\frac{x - \mu}{\sigma}\right)^2}"
+                r"\cdot\frac{1}{\sigma}"
+            ),
+            display(r"= \frac{1}{\sqrt{2\pi\sigma^2}}\, e^{-(x-\mu)^2/(2\sigma^2)}"),
+            display(r"= \mathcal N(x \mid \mu, \sigma^2)."),
+            "This is the reparameterization: a sample of $\\mathcal N(\\mu, \\sigma^2)$ is "
+            "a deterministic, differentiable function of $(\\mu, \\sigma)$ and a noise "
+            "$\\varepsilon$ that does not depend on them, so",
+            display(
                 r"\frac{\partial x}{\partial \mu} = 1,\qquad "
                 r"\frac{\partial x}{\partial \sigma} = \varepsilon,"
-            )
-            st.latex(
+            ),
+            display(
                 r"\begin{aligned}&\nabla_\theta\,\mathbb E[f(x)]\\"
                 r"&\quad= \mathbb E_\varepsilon\big[\nabla_\theta f(\mu+\sigma\varepsilon)\big]\\"
                 r"&\quad= \mathbb E_\varepsilon\big[f'(x)\,\nabla_\theta x\big].\end{aligned}"
-            )
+            ),
+        ]
+    ),
+}
 
 
 def render_check(mu: float, sigma: float, seed: int) -> None:
@@ -287,23 +305,24 @@ def controls_and_view() -> None:
     mode = st.segmented_control(
         "Direction", list(MODES), format_func=MODES.get, key="mode", required=True
     )
-    c_mu, c_sigma, c_n, c_seed, c_speed = st.columns([1, 1, 1.2, 1, 1.2])
     # sliders only (no number boxes): the page loads one widget family less, and the samples
-    # move while μ or σ is dragged
-    c_mu.slider("μ (mean)", min_value=-5.0, max_value=5.0, step=0.1, key="mu")
-    c_sigma.slider(
-        "σ (std. dev., > 0)",
-        min_value=0.0,
-        max_value=SIGMA_MAX,
-        step=0.05,
-        key="sigma",
-        help="Must be positive.",
-    )
-    n = c_n.slider("Samples shown", 20, 400, step=10, key="n")
-    seed = c_seed.slider("Seed", min_value=0, max_value=SEED_MAX, step=1, key="seed")
-    speed = c_speed.slider(
-        "Frame duration (ms)", 20, 500, step=10, key="speed", help="Lower is faster."
-    )
+    # move while μ or σ is dragged; one horizontal row, not columns: one layout element instead
+    # of six to send and re-render on each change
+    with st.container(horizontal=True, gap="medium"):
+        st.slider("μ (mean)", min_value=-5.0, max_value=5.0, step=0.1, key="mu")
+        st.slider(
+            "σ (std. dev., > 0)",
+            min_value=0.0,
+            max_value=SIGMA_MAX,
+            step=0.05,
+            key="sigma",
+            help="Must be positive.",
+        )
+        n = st.slider("Samples shown", 20, 400, step=10, key="n")
+        seed = st.slider("Seed", min_value=0, max_value=SEED_MAX, step=1, key="seed")
+        speed = st.slider(
+            "Frame duration (ms)", 20, 500, step=10, key="speed", help="Lower is faster."
+        )
 
     sync_query(PARAMS)
 

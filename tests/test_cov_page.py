@@ -38,7 +38,8 @@ def rug(spec: dict, frame: int) -> np.ndarray:
 
 
 def latex(at) -> str:
-    return " ".join(x.value for x in at.latex)
+    """The page's formulas: st.latex blocks and Markdown (the derivation's $$ … $$ and $ … $)."""
+    return " ".join(x.value for x in [*at.latex, *at.markdown])
 
 
 def no_exception(at) -> None:
