@@ -15,6 +15,20 @@ from reparam_ui import plot_element
 
 pytestmark = pytest.mark.browser
 
+# imports plot_element.js as a module and mounts it the way Streamlit does; send(title) hands it
+# a figure titled `title` (layout height 321)
+MOUNT = """  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const render = (await import(url)).default;
+  const host = document.createElement('div');
+  host.innerHTML = '<div class="rl-plot"></div>';
+  document.body.appendChild(host);
+  const gd = host.querySelector('.rl-plot');
+  const send = (title) => render({
+    data: new TextEncoder().encode(JSON.stringify({ data: [], layout: { title, height: 321 } })),
+    parentElement: host,
+  });
+"""
+
 HARNESS = """async (source) => {
   const calls = [];
   let drawing = 0, overlap = false;
@@ -29,16 +43,7 @@ HARNESS = """async (source) => {
     purge: (gd) => calls.push('purged'),
     Plots: { resize: () => {} },
   });
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  const render = (await import(url)).default;
-  const host = document.createElement('div');
-  host.innerHTML = '<div class="rl-plot"></div>';
-  document.body.appendChild(host);
-  const gd = host.querySelector('.rl-plot');
-  const send = (title) => render({
-    data: new TextEncoder().encode(JSON.stringify({ data: [], layout: { title, height: 321 } })),
-    parentElement: host,
-  });
+  /* MOUNT */
   send('first');
   await new Promise((r) => setTimeout(r, 10));  // 'first' is drawing now
   send('stale'); send('newest');
@@ -49,16 +54,20 @@ HARNESS = """async (source) => {
   await new Promise((r) => setTimeout(r, 200));
   cleanup();
   return { calls, overlap, whileDrawing, afterDraws, minHeight: gd.style.minHeight };
-}"""
+}""".replace("  /* MOUNT */\n", MOUNT)
 
 
-def test_the_queue_draws_the_newest_figure_one_at_a_time(browser):
+def run_in_blank_page(browser, harness: str) -> dict:
     page = browser.new_page()
     try:
         page.set_content("<html><body></body></html>")
-        out = page.evaluate(HARNESS, plot_element._JS)
+        return page.evaluate(harness, plot_element._JS)
     finally:
         page.close()
+
+
+def test_the_queue_draws_the_newest_figure_one_at_a_time(browser):
+    out = run_in_blank_page(browser, HARNESS)
     assert out["calls"] == ["first", "newest", "last", "purged"], json.dumps(out)
     assert not out["overlap"]
     assert out["whileDrawing"] and not out["afterDraws"]
@@ -78,17 +87,8 @@ OFF_SCREEN = """async (source) => {
     observe() {}
     disconnect() {}
   };
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  const render = (await import(url)).default;
-  const host = document.createElement('div');
-  host.innerHTML = '<div class="rl-plot"></div>';
-  document.body.appendChild(host);
-  const gd = host.querySelector('.rl-plot');
+  /* MOUNT */
   const tick = () => new Promise((r) => setTimeout(r, 20));
-  const send = (title) => render({
-    data: new TextEncoder().encode(JSON.stringify({ data: [], layout: { title } })),
-    parentElement: host,
-  });
   const state = () => [gd.hasAttribute('data-deferred'), gd.hasAttribute('data-drawing')];
   send('first'); await tick();                     // drawn, then it scrolls away
   observe([{ isIntersecting: false }]);
@@ -98,16 +98,11 @@ OFF_SCREEN = """async (source) => {
   const back = state();
   send('on screen'); await tick();                 // on screen: drawn at once
   return { calls, away, back, margin };
-}"""
+}""".replace("  /* MOUNT */\n", MOUNT)
 
 
 def test_an_off_screen_chart_is_drawn_when_it_comes_near(browser):
-    page = browser.new_page()
-    try:
-        page.set_content("<html><body></body></html>")
-        out = page.evaluate(OFF_SCREEN, plot_element._JS)
-    finally:
-        page.close()
+    out = run_in_blank_page(browser, OFF_SCREEN)
     assert out["calls"] == ["first", "away 2", "on screen"], json.dumps(out)
     assert out["away"] == [True, False]  # deferred, and not "drawing": the page is idle
     assert out["back"] == [False, False]
