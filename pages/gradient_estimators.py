@@ -3,7 +3,6 @@ measure-valued estimators — exact statistics, Monte Carlo runs, Fig. 2 varianc
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import numpy as np
@@ -231,12 +230,11 @@ def setup_and_run() -> None:
             errors.append(error)
         return result
 
-    f = None
-    if fn_name != "custom":
-        f = call(make_fn, fn_name, k, "")
-    elif importlib.util.find_spec("reparam_core.expr") is not None:
+    if fn_name == "custom":
         with st.spinner("Parsing f and loading torch for f′ (first use only)…"):
             f = call(make_fn, "custom", k, source)
+    else:
+        f = call(make_fn, fn_name, k, "")
     exact = call(exact_all, fn_name, k, mu, sigma, source) if f is not None else None
     view = call(function_view, fn_name, k, mu, sigma, source) if f is not None else None
     shown = ss.get("mc_view") or "hist"  # the view control below, as of this run
@@ -282,8 +280,6 @@ def setup_and_run() -> None:
             st.select_slider("N per estimator", N_OPTIONS, key="n", format_func="{:,}".format)
             st.slider("seed", min_value=0, max_value=SEED_MAX, step=1, key="seed")
     sync_query_keys(PARAMS)  # leaves other views' URL keys (e.g. bg_*) alone
-    if fn_name == "custom" and f is None and not errors:
-        st.info("Custom expressions need reparam_core.expr, which is not installed yet.")
     for error in errors:
         st.error(error)
 
