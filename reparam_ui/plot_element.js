@@ -1,7 +1,7 @@
 // A plotly chart that updates in place. Streamlit's own chart element gets a new identity whenever
 // its figure changes, so the browser rebuilds it (Plotly.newPlot); this element stays mounted and
 // hands each new figure to Plotly.react, which redraws only what changed. `loadPlotly()` (prepended
-// by plot_element.py) imports the plotly.js that Streamlit ships, once per page.
+// by plot_element.py) loads plotly.js once per page.
 
 const CONFIG = { displaylogo: false };
 // A chart that was drawn and is now far off screen (e.g. the Monte Carlo histograms while the

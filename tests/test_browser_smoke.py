@@ -1,7 +1,9 @@
 """Every page renders in a real Chromium against `streamlit run app.py`, with no exception."""
 
+import re
+
 import pytest
-from conftest import PAGES, exception_count, open_page
+from conftest import PAGES, ROOT, exception_count, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -86,3 +88,17 @@ def test_displayed_formulas_fit_their_column(app_url, browser, name, query, form
         assert page.evaluate(OVERFLOWING_MATH) == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("name", ["change_of_variables", "gradient_estimators"])
+def test_charts_draw_with_the_apps_cartesian_plotly_build(app_url, page, name):
+    """static/plotly-cartesian.min.js (1.5 MB), served by Streamlit's static file serving, not the
+    full plotly.js in Streamlit's chart chunk (4.6 MB): the charts draw, and the chunk is never
+    fetched."""
+    open_page(page, app_url, name)
+    page.wait_for_selector(".rl-plot .main-svg")
+    fetched = page.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")
+    assert any(url.endswith("/app/static/plotly-cartesian.min.js") for url in fetched)
+    assert not any("/PlotlyChart." in url for url in fetched)
+    header = (ROOT / "static" / "plotly-cartesian.min.js").read_text(encoding="utf-8")[:200]
+    assert page.evaluate("window.Plotly.version") == re.search(r" v(\d+\.\d+\.\d+)", header)[1]

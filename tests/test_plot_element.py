@@ -1,21 +1,41 @@
 """reparam_ui.plot_element: the chart element that updates in place.
 
 Core of the element: it keeps its identity while its figure changes (so the browser calls
-Plotly.react on the mounted chart instead of building a new one), it draws with the plotly.js
-Streamlit ships, and without that file it falls back to st.plotly_chart.
+Plotly.react on the mounted chart instead of building a new one); it draws with the cartesian
+plotly.js build in static/, which holds every trace type the pages use (else Streamlit's chunk);
+and without that chunk it falls back to st.plotly_chart.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import tomllib
+from pathlib import Path
 
 import numpy as np
+import plotly
 import plotly.graph_objects as go
 import plotly.io as pio
-from charts import chart_elements, decode, figure_of
+import pytest
+from charts import chart_elements, decode, figure_of, figures
+from conftest import ROOT, app_test
 from streamlit.testing.v1 import AppTest
 
 from reparam_ui import plot_element
+
+BUILD = ROOT / "static" / plot_element.BUNDLE
+FULL_BUILD = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"  # plotly.py's own
+TRACE = re.compile(r'moduleType:"trace",name:"(\w+)"')
+
+
+def traces_in(build: Path) -> set[str]:
+    return set(TRACE.findall(build.read_text(encoding="utf-8")))
+
+
+def version_of(build: Path) -> str:
+    return re.search(r"plotly\.js .*?v(\d+\.\d+\.\d+)", build.read_text(encoding="utf-8")[:300])[1]
+
 
 SCRIPT = """
 import plotly.graph_objects as go
@@ -29,11 +49,52 @@ plot(go.Figure(go.Scatter(x=[0, 1, 2], y=[0, a, 2 * a])), key="chart")
 
 
 def test_streamlit_ships_the_plotly_chunk_and_it_sets_window_plotly():
-    """The element's one assumption about Streamlit's build: its chart chunk exists and importing
-    it defines window.Plotly. An upgrade that breaks this fails here (the app would fall back)."""
+    """The fallback's one assumption about Streamlit's build (used without static serving): its
+    chart chunk exists and importing it defines window.Plotly."""
     assert plot_element.CHUNK is not None
     text = (plot_element._STATIC_JS / plot_element.CHUNK).read_text(encoding="utf-8")
     assert "window.Plotly=" in text
+
+
+def test_the_charts_build_is_the_plotly_js_plotly_py_writes_figures_for():
+    """The cartesian build in static/ is the same plotly.js release as plotly.py's bundle, so the
+    figures plotly.py writes (attributes, typed arrays) mean the same to it."""
+    assert version_of(BUILD) == version_of(FULL_BUILD)
+    assert {"scatter", "bar", "heatmap"} <= traces_in(BUILD) < traces_in(FULL_BUILD)
+
+
+def test_streamlit_serves_the_build_as_a_static_file():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["enableStaticServing"] is True
+    assert BUILD.stat().st_size < 2_000_000  # the full build is 4.8 MB
+
+
+# A trace type the build lacks is not an error in plotly.js: the trace is silently not drawn.
+def test_every_trace_type_in_the_source_is_in_the_build():
+    known, have = traces_in(FULL_BUILD), traces_in(BUILD)
+    used = set()
+    for path in [*(ROOT / "reparam_ui").glob("*.py"), *(ROOT / "pages").glob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        used |= {t.lower() for t in re.findall(r"\bgo\.([A-Z]\w+)\(", text)}
+        used |= set(re.findall(r"""["']?type["']?\s*[:=]\s*["'](\w+)["']""", text))
+    assert used & known, "found no trace type in the source: the scan is broken"
+    assert used & known <= have
+
+
+@pytest.mark.parametrize(
+    "page, view",
+    [
+        ("pages/change_of_variables.py", None),
+        ("pages/change_of_variables.py", "Check and other maps"),
+        ("pages/gradient_estimators.py", None),
+    ],
+)
+def test_every_trace_a_page_sends_is_in_the_build(page, view):
+    at = app_test(page)
+    if view is not None:
+        at.segmented_control(key="view").set_value(view).run()
+    types = {t.get("type", "scatter") for fig in figures(at) for t in fig["data"]}
+    assert types and types <= traces_in(BUILD), types
 
 
 def test_figure_bytes_carry_the_figure_as_plotly_json():

@@ -107,3 +107,57 @@ def test_an_off_screen_chart_is_drawn_when_it_comes_near(browser):
     assert out["away"] == [True, False]  # deferred, and not "drawing": the page is idle
     assert out["back"] == [False, False]
     assert out["margin"] == "300px 0px"
+
+
+# loadPlotly() in a page at http://lab.test/base/change_of_variables/ (a trailing slash) whose Streamlit entry script
+# is at /base/static/js/index.*.js (an app served under a base URL path, as on Community Cloud).
+# Every request is answered by the test: `bundle` and `chunk` are the bodies (None: 404) of the
+# cartesian build and of Streamlit's chart chunk; each stand-in sets window.Plotly.
+ORIGIN = "http://lab.test"
+
+
+def load_plotly(browser, bundle: str | None, chunk: str | None) -> tuple[str, list[str]]:
+    page = browser.new_page()
+    requested: list[str] = []
+
+    def answer(route):
+        path = route.request.url.removeprefix(ORIGIN)
+        requested.append(path)
+        if path == "/base/change_of_variables/":
+            entry = '<script type="module" src="/base/static/js/index.test.js"></script>'
+            route.fulfill(content_type="text/html", body=f"<html><head>{entry}</head></html>")
+        elif path == "/base/static/js/index.test.js":
+            route.fulfill(content_type="text/javascript", body="")
+        elif path == f"/base/app/static/{plot_element.BUNDLE}" and bundle is not None:
+            route.fulfill(content_type="text/javascript", body=bundle)
+        elif path == f"/base/static/js/{plot_element.CHUNK}" and chunk is not None:
+            route.fulfill(content_type="text/javascript", body=chunk)
+        else:
+            route.fulfill(status=404, body="")
+
+    try:
+        page.route(f"{ORIGIN}/**", answer)
+        page.goto(f"{ORIGIN}/base/change_of_variables/")
+        version = page.evaluate(
+            f"async () => {{ {plot_element.LOAD_PLOTLY}; return (await loadPlotly()).version; }}"
+        )
+        return version, requested
+    finally:
+        page.close()
+
+
+def test_plotly_is_loaded_from_the_apps_cartesian_build(browser):
+    version, requested = load_plotly(
+        browser, bundle="window.Plotly = {version: 'cartesian'};", chunk=None
+    )
+    assert version == "cartesian"
+    assert f"/base/app/static/{plot_element.BUNDLE}" in requested
+    assert not any("PlotlyChart" in path for path in requested)  # the 4.6 MB chunk is not fetched
+
+
+def test_without_static_serving_plotly_comes_from_streamlits_chunk(browser):
+    version, requested = load_plotly(
+        browser, bundle=None, chunk="window.Plotly = {version: 'chunk'};"
+    )
+    assert version == "chunk"
+    assert requested[-1] == f"/base/static/js/{plot_element.CHUNK}"
