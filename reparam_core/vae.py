@@ -178,11 +178,14 @@ def iwae_bound(
     x: torch.Tensor,
     k: int = 64,
     generator: torch.Generator | None = None,
-    max_rows: int = 65536,
+    max_rows: int = 16384,
 ) -> torch.Tensor:
     """Per-point L_K(x) = logsumexp_k [log p(x|z_k) + log p(z_k) − log q(z_k|x)] − log K.
 
-    Processes at most `max_rows` (point, sample) pairs at a time.
+    Processes at most `max_rows` (point, sample) pairs at a time. The default is the fastest
+    measured for the Live VAE's held-out evaluation (2000 points, K = 64, one torch thread):
+    79 ms at 8192–16384 rows, 110 ms at 65536 (medians of 6), whose activations no longer stay
+    in the CPU's cache.
     """
     k = int(k)
     if k < 1:
