@@ -20,6 +20,7 @@ from reparam_ui import beyond_figs as B
 from reparam_ui.common import (
     Param,
     download_csv,
+    download_figure_html_deferred,
     guarded,
     init_from_query,
     show_figure,
@@ -365,16 +366,8 @@ def _discrete_section() -> None:
     spec = guarded(fig_simplex, float(theta), int(seed))
     if spec is not None:
         _show(spec, key="bg_fig_simplex")
-        st.download_button(  # built on click only: the HTML inlines plotly.js (~5 MB)
-            "Animation (HTML)",
-            data=lambda: go.Figure(spec, _validate=False).to_html(
-                include_plotlyjs=True, full_html=True, auto_play=False
-            ),
-            file_name="relaxed_samples.html",
-            mime="text/html",
-            key="bg_dl_anim",
-            icon="📥",
-            on_click="ignore",
+        download_figure_html_deferred(
+            "Animation (HTML)", spec, "relaxed_samples.html", key="bg_dl_anim"
         )
         st.caption(
             "Press ▶ or drag τ: at high τ every sample sits near the centre (z ≈ uniform, low "

@@ -75,6 +75,9 @@ def test_figure_html_takes_the_pages_dict():
     assert html.lower().startswith("<!doctype html>") and "Plotly.newPlot" in html
     assert "addFrames" in html and html.count('"traces":[0,1,2,3]') == len(path)  # every frame
     assert common.CHART_TEXT in html  # the app's template
+    # plotly.js inlined once: the charts' cartesian build, not plotly.py's full 4.9 MB one
+    assert html.count("* plotly.js (cartesian - minified) v") == 1 and "<script src" not in html
+    assert len(html) < 2_000_000
 
 
 def test_attempt_returns_the_message_of_a_value_error_and_nothing_else():

@@ -1,6 +1,7 @@
 """The change-of-variables page in a real Chromium: Play advances the frame slider in the browser,
 URL parameters are applied, invalid and extreme values show messages, never an exception."""
 
+import numpy as np
 import pytest
 from conftest import exception_count, open_page, wait_for_app
 
@@ -75,3 +76,22 @@ def test_extreme_values_raise_no_exception(app_url, page, query):
     open_page(page, app_url, NAME, query=query)
     wait_for_chart(page)
     assert exception_count(page) == 0
+
+
+def test_the_html_download_plays_offline(page, tmp_path):
+    """The animation's HTML download (common.figure_html, plotly.js inlined) opened from disk, with
+    every request blocked: the chart draws, has its 31 frames, and Play moves the frame slider."""
+    from reparam_core import transforms as T
+    from reparam_ui import common, cov_figs
+
+    path = T.standardize_path(2.0, 0.6, 15)
+    spec = cov_figs.animation_spec(np.random.default_rng(0).standard_normal(200) * 0.6 + 2.0, path)
+    file = tmp_path / "change_of_variables.html"
+    file.write_bytes(common.figure_html(spec))
+    page.route("http*://**", lambda route: route.abort())  # offline: nothing may be fetched
+    page.goto(file.as_uri())
+    page.wait_for_selector(".plotly-graph-div .main-svg")
+    gd = "document.querySelector('.plotly-graph-div')"
+    assert page.evaluate(f"() => {gd}._transitionData._frames.length") == len(path) == 31
+    page.get_by_text("▶ Play").click()
+    page.wait_for_function(f"() => {gd}._fullLayout.sliders[0].active > 3", timeout=30_000)
