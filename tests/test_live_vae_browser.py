@@ -33,9 +33,14 @@ def test_play_advances_and_pause_stops(app_url, page):
     # a first visit draws the untrained model on the canvas and loads no plotly chart
     assert page.evaluate(CANVAS_JS) == 0 and page.evaluate(CANVAS_PIXELS_JS) > 1000
     assert page.locator(".js-plotly-plot").count() == 0
+    assert page.evaluate("() => window.__rlPlotly") is None  # not even loaded
 
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"() => ({STEP_JS})() > 0")
+    # plotly.js loads as training starts, before the first plotly chart (the gradient chart, ≈ 2 s
+    # in) needs it: running it holds the browser, and a tick waits for the browser
+    assert page.evaluate("() => !!window.__rlPlotly")
+    assert page.locator(".st-key-vae_grad .js-plotly-plot").count() == 0
     first_step, first_chart = page.evaluate(STEP_JS), page.evaluate(CHART_JS)
     # keep watching over several ticks: the counter and the chart both move on
     page.wait_for_function(f"(s) => ({STEP_JS})() > s + 100", arg=first_step)
