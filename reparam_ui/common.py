@@ -13,7 +13,6 @@ import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -260,10 +259,6 @@ def download_csv(label: str, columns: dict[str, Sequence[Any]], file_name: str, 
     )
 
 
-# the charts' plotly.js (reparam_ui/plot_element.py), also inlined in the HTML downloads
-PLOTLY_JS = Path(__file__).resolve().parents[1] / "static" / "plotly-cartesian.min.js"
-
-
 def figure_html(fig: Any) -> bytes:
     """The figure (a Figure or its dict) as a standalone HTML page (plotly.js inlined, animations
     included), in the app's template (Streamlit's default "streamlit" template carries placeholder
@@ -271,11 +266,13 @@ def figure_html(fig: Any) -> bytes:
     the 4.9 MB of plotly.py's full one."""
     import plotly.graph_objects as go
 
+    from reparam_ui.plot_element import BUNDLE_PATH
+
     if isinstance(fig, dict):
         fig = go.Figure(fig, _validate=False)
     fig.layout.template = chart_template()
     html = fig.to_html(include_plotlyjs=False, full_html=True, auto_play=False)
-    script = "<script>" + PLOTLY_JS.read_text(encoding="utf-8") + "</script>\n"
+    script = "<script>" + BUNDLE_PATH.read_text(encoding="utf-8") + "</script>\n"
     return html.replace("</head>", script + "</head>", 1).encode()
 
 

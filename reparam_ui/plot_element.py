@@ -8,7 +8,8 @@ It draws with plotly.js's "cartesian" build (static/plotly-cartesian.min.js, 1.5
 heatmap and the other 2D traces), served by Streamlit's static file serving
 (.streamlit/config.toml). Streamlit's own chart chunk carries the full plotly.js (4.6 MB: maps, 3D,
 …), and running it kept the browser busy ≈ 1.2 s of every page load on this machine; with the
-smaller build the change-of-variables page loaded in 2.56 s instead of 2.95 s (medians of 4). If the
+smaller build the change-of-variables page reaches idle as fast as the floor page (one trivial
+`st.plotly_chart`), 1.00 × instead of 1.23–1.33 × (medians of 4 loads per page). If the
 file cannot be loaded (static serving off), the element imports Streamlit's chunk, which sets
 `window.Plotly` too; if that chunk is not found either (another Streamlit build), `plot` falls
 back to `st.plotly_chart`. `preload()` starts the load with the page's first messages instead of
@@ -28,6 +29,7 @@ import streamlit as st
 _STATIC_JS = Path(st.__file__).parent / "static" / "static" / "js"
 CHUNK = next((p.name for p in sorted(_STATIC_JS.glob("PlotlyChart.*.js"))), None)
 BUNDLE = "plotly-cartesian.min.js"  # in static/, next to app.py; served at app/static/
+BUNDLE_PATH = Path(__file__).resolve().parents[1] / "static" / BUNDLE
 # loads plotly.js once per page, shared by preload() and the element (a promise of Plotly): the
 # cartesian build from the app's static files, else Streamlit's chart chunk. Both URLs are
 # relative to Streamlit's own entry script, so they hold under a base URL path (Community Cloud).

@@ -3,7 +3,9 @@
 import re
 
 import pytest
-from conftest import PAGES, ROOT, exception_count, open_page
+from conftest import PAGES, exception_count, open_page
+
+from reparam_ui import plot_element
 
 pytestmark = pytest.mark.browser
 
@@ -100,5 +102,5 @@ def test_charts_draw_with_the_apps_cartesian_plotly_build(app_url, page, name):
     fetched = page.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")
     assert any(url.endswith("/app/static/plotly-cartesian.min.js") for url in fetched)
     assert not any("/PlotlyChart." in url for url in fetched)
-    header = (ROOT / "static" / "plotly-cartesian.min.js").read_text(encoding="utf-8")[:200]
+    header = plot_element.BUNDLE_PATH.read_text(encoding="utf-8")[:200]
     assert page.evaluate("window.Plotly.version") == re.search(r" v(\d+\.\d+\.\d+)", header)[1]

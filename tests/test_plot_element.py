@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from reparam_ui import plot_element
 
-BUILD = ROOT / "static" / plot_element.BUNDLE
+BUILD = plot_element.BUNDLE_PATH
 FULL_BUILD = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"  # plotly.py's own
 TRACE = re.compile(r'moduleType:"trace",name:"(\w+)"')
 
