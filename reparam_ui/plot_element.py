@@ -37,11 +37,14 @@ LOAD_PLOTLY = f"""function loadPlotly() {{
   window.__rlPlotly = window.__rlPlotly || new Promise((resolve, reject) => {{
     const entry = document.querySelector('script[type="module"][src*="static/js/index."]');
     const at = (path) => new URL(path, entry ? new URL("../../", entry.src) : document.baseURI);
+    const chunk = () =>
+      import(at("static/js/{CHUNK}").href).then(() => resolve(window.Plotly), reject);
     const script = document.createElement("script");
     script.src = at("app/static/{BUNDLE}").href;
-    script.onload = () => resolve(window.Plotly);
-    script.onerror = () =>
-      import(at("static/js/{CHUNK}").href).then(() => resolve(window.Plotly), reject);
+    // without static serving the URL answers 404, or 200 with Streamlit's index.html, which
+    // "loads" as a script with a syntax error: either way no window.Plotly
+    script.onload = () => (window.Plotly ? resolve(window.Plotly) : chunk());
+    script.onerror = chunk;
     document.head.appendChild(script);
   }});
   return window.__rlPlotly;

@@ -5,6 +5,7 @@ import re
 import pytest
 from conftest import PAGES, exception_count, open_page
 
+from bench.harness import StreamlitServer
 from reparam_ui import plot_element
 
 pytestmark = pytest.mark.browser
@@ -104,3 +105,22 @@ def test_charts_draw_with_the_apps_cartesian_plotly_build(app_url, page, name):
     assert not any("/PlotlyChart." in url for url in fetched)
     header = plot_element.BUNDLE_PATH.read_text(encoding="utf-8")[:200]
     assert page.evaluate("window.Plotly.version") == re.search(r" v(\d+\.\d+\.\d+)", header)[1]
+
+
+def test_without_static_serving_the_charts_draw_with_streamlits_plotly(browser, monkeypatch):
+    """Static serving off (e.g. a config that lacks it): Streamlit answers the build's URL with its
+    index.html, and the charts fall back to the plotly.js in Streamlit's chart chunk."""
+    monkeypatch.setenv("STREAMLIT_SERVER_ENABLE_STATIC_SERVING", "false")
+    server = StreamlitServer("app.py", "streamlit-nostatic-server.log")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        server.wait_healthy()
+        page = context.new_page()
+        open_page(page, server.url, "change_of_variables")
+        page.wait_for_selector(".rl-plot .main-svg")
+        fetched = page.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")
+        assert any("/PlotlyChart." in url for url in fetched)
+        assert exception_count(page) == 0
+    finally:
+        context.close()
+        server.stop()

@@ -116,7 +116,9 @@ def test_an_off_screen_chart_is_drawn_when_it_comes_near(browser):
 ORIGIN = "http://lab.test"
 
 
-def load_plotly(browser, bundle: str | None, chunk: str | None) -> tuple[str, list[str]]:
+def load_plotly(
+    browser, bundle: str | None, chunk: str | None, bundle_type: str = "text/javascript"
+) -> tuple[str, list[str]]:
     page = browser.new_page()
     requested: list[str] = []
 
@@ -129,7 +131,7 @@ def load_plotly(browser, bundle: str | None, chunk: str | None) -> tuple[str, li
         elif path == "/base/static/js/index.test.js":
             route.fulfill(content_type="text/javascript", body="")
         elif path == f"/base/app/static/{plot_element.BUNDLE}" and bundle is not None:
-            route.fulfill(content_type="text/javascript", body=bundle)
+            route.fulfill(content_type=bundle_type, body=bundle)
         elif path == f"/base/static/js/{plot_element.CHUNK}" and chunk is not None:
             route.fulfill(content_type="text/javascript", body=chunk)
         else:
@@ -158,6 +160,19 @@ def test_plotly_is_loaded_from_the_apps_cartesian_build(browser):
 def test_without_static_serving_plotly_comes_from_streamlits_chunk(browser):
     version, requested = load_plotly(
         browser, bundle=None, chunk="window.Plotly = {version: 'chunk'};"
+    )
+    assert version == "chunk"
+    assert requested[-1] == f"/base/static/js/{plot_element.CHUNK}"
+
+
+def test_streamlits_page_at_the_builds_url_falls_back_to_the_chunk(browser):
+    """Streamlit without static serving answers any unknown path with its index.html (200,
+    text/html): as a script that is a syntax error, and its load event still fires."""
+    version, requested = load_plotly(
+        browser,
+        bundle="<!doctype html><html><head></head><body></body></html>",
+        chunk="window.Plotly = {version: 'chunk'};",
+        bundle_type="text/html",
     )
     assert version == "chunk"
     assert requested[-1] == f"/base/static/js/{plot_element.CHUNK}"
