@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 
@@ -29,3 +31,8 @@ def decode(arr) -> np.ndarray:
     if isinstance(arr, dict):
         return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=arr["dtype"]).astype(float)
     return np.asarray(arr, dtype=float)
+
+
+def plotly_version(build: Path) -> str:
+    """The release a plotly.js file names in its header comment, e.g. "4.1.1"."""
+    return re.search(r"plotly\.js .*?v(\d+\.\d+\.\d+)", build.read_text(encoding="utf-8")[:300])[1]

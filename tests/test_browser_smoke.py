@@ -1,8 +1,7 @@
 """Every page renders in a real Chromium against `streamlit run app.py`, with no exception."""
 
-import re
-
 import pytest
+from charts import plotly_version
 from conftest import PAGES, exception_count, open_page
 
 from bench.harness import StreamlitServer
@@ -103,8 +102,7 @@ def test_charts_draw_with_the_apps_cartesian_plotly_build(app_url, page, name):
     fetched = page.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")
     assert any(url.endswith("/app/static/plotly-cartesian.min.js") for url in fetched)
     assert not any("/PlotlyChart." in url for url in fetched)
-    header = plot_element.BUNDLE_PATH.read_text(encoding="utf-8")[:200]
-    assert page.evaluate("window.Plotly.version") == re.search(r" v(\d+\.\d+\.\d+)", header)[1]
+    assert page.evaluate("window.Plotly.version") == plotly_version(plot_element.BUNDLE_PATH)
 
 
 def test_without_static_serving_the_charts_draw_with_streamlits_plotly(browser, monkeypatch):

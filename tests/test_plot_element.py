@@ -18,7 +18,7 @@ import plotly
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
-from charts import chart_elements, decode, figure_of, figures
+from charts import chart_elements, decode, figure_of, figures, plotly_version
 from conftest import ROOT, app_test
 from streamlit.testing.v1 import AppTest
 
@@ -31,10 +31,6 @@ TRACE = re.compile(r'moduleType:"trace",name:"(\w+)"')
 
 def traces_in(build: Path) -> set[str]:
     return set(TRACE.findall(build.read_text(encoding="utf-8")))
-
-
-def version_of(build: Path) -> str:
-    return re.search(r"plotly\.js .*?v(\d+\.\d+\.\d+)", build.read_text(encoding="utf-8")[:300])[1]
 
 
 SCRIPT = """
@@ -59,7 +55,7 @@ def test_streamlit_ships_the_plotly_chunk_and_it_sets_window_plotly():
 def test_the_charts_build_is_the_plotly_js_plotly_py_writes_figures_for():
     """The cartesian build in static/ is the same plotly.js release as plotly.py's bundle, so the
     figures plotly.py writes (attributes, typed arrays) mean the same to it."""
-    assert version_of(BUILD) == version_of(FULL_BUILD)
+    assert plotly_version(BUILD) == plotly_version(FULL_BUILD)
     assert {"scatter", "bar", "heatmap"} <= traces_in(BUILD) < traces_in(FULL_BUILD)
 
 

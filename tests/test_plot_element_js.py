@@ -109,8 +109,9 @@ def test_an_off_screen_chart_is_drawn_when_it_comes_near(browser):
     assert out["margin"] == "300px 0px"
 
 
-# loadPlotly() in a page at http://lab.test/base/change_of_variables/ (a trailing slash) whose Streamlit entry script
-# is at /base/static/js/index.*.js (an app served under a base URL path, as on Community Cloud).
+# loadPlotly() in a page at http://lab.test/base/change_of_variables/ (a trailing slash), whose
+# Streamlit entry script is at /base/static/js/index.*.js (an app served under a base URL path, as
+# on Community Cloud).
 # Every request is answered by the test: `bundle` and `chunk` are the bodies (None: 404) of the
 # cartesian build and of Streamlit's chart chunk; each stand-in sets window.Plotly.
 ORIGIN = "http://lab.test"
