@@ -11,6 +11,7 @@ st.session_state.
 
 from __future__ import annotations
 
+import functools
 import time
 
 import plotly.graph_objects as go
@@ -487,7 +488,8 @@ with st.spinner("Loading PyTorch…"):
 trainer = st.session_state.get("vae_trainer")
 if config is not None and (trainer is None or trainer.config != config):
     with st.spinner("Building the model and sampling the data…"):
-        fresh = guarded(core().Trainer, config)
+        # background: held-out evaluations and gradient probes run beside training (other core)
+        fresh = guarded(functools.partial(core().Trainer, background=True), config)
     retire(trainer)
     trainer = st.session_state.vae_trainer = fresh  # None if the core rejected the settings
     st.session_state.vae_run_no += 1
@@ -542,6 +544,8 @@ if trainer is not None:
         else:
             trainer.run(max_steps=STEP_STEPS)
             store_curve(trainer)
+    if not st.session_state.vae_playing:
+        trainer.sync()  # paused: the charts and downloads show every probe row
     if trainer.diverged:
         st.session_state.vae_playing = False
         st.error(trainer.message)

@@ -15,7 +15,11 @@ Per step t (Adam on a minibatch of `batch_size` training points):
 Every `eval_every` steps the held-out IWAE bound L_K (K = iwae_k) and Burda et al.'s active units
 are recorded; every `gradstat_every` steps the encoder gradient's variance and SNR over 16 eps
 draws on a fixed minibatch, for all three estimators at the current parameters (and once early,
-at step `GRADSTAT_FIRST`).
+at step `GRADSTAT_FIRST`). These probes run on a copy of the model with their own random numbers
+(seeded by the step), so they never change the training run. With `Trainer(..., background=True)`
+(the Live VAE page) they run on a worker thread while training goes on, on the machine's other
+core — at most one probe in flight per trainer; their rows land when done (collected by `run`,
+or by `sync()`, which waits). Either way the tables end up the same.
 
 Safety: a non-finite or absurd (> `DIVERGED_LOSS` nats) loss, or non-finite parameters, restores
 the last finite snapshot (model + optimizer), sets `diverged` and stops; no such value enters the
@@ -24,9 +28,11 @@ history. A total training-time cap (`max_seconds` of the config) bounds each tra
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -52,6 +58,10 @@ GRADSTAT_FIRST = 100  # an early gradient-variance probe, before the regular one
 DIVERGED_LOSS = 1e6
 SNAPSHOT_EVERY = 100
 COLLAPSE_KL = 0.05  # nats: a held-out KL below this means q(z|x) ≈ p(z) for every x
+# One worker thread for every background trainer's probes (held-out evaluation, gradient
+# variance): they are large tensor operations that release the GIL, so they run beside the
+# training steps. It holds no per-visitor state; the thread starts at the first submit.
+_PROBES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reparam-probe")
 
 
 @dataclass(frozen=True)
@@ -209,8 +219,11 @@ class Trainer:
         config: TrainConfig | None = None,
         x_train: np.ndarray | None = None,
         x_test: np.ndarray | None = None,
+        background: bool = False,
     ):
         self.config = (config or TrainConfig()).validate()
+        self.background = bool(background)
+        self._probe: Future | None = None
         c = self.config
         if x_train is None:
             x_train = toy_data.sample(c.dataset, c.n_samples, noise=c.noise, seed=2 * c.seed)
@@ -231,11 +244,14 @@ class Trainer:
         c = self.config
         self.generator = torch.Generator().manual_seed(c.seed)
         self.model = VAE(z_dim=c.z_dim, hidden=c.hidden, depth=c.depth, generator=self.generator)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=c.lr)
+        # fused: one kernel for all parameters instead of a Python loop over them — ≈ 1.25× the
+        # steps/s of the default single-tensor Adam for this model on one CPU thread
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=c.lr, fused=True)
         self.step = 0
         self.train_seconds = 0.0
         self.diverged = False
         self.message = ""
+        self._probe = None  # a probe of the previous run still in flight is dropped
         self.history = History(TRAIN_COLUMNS, HISTORY_ROWS, stride=10)
         self.evals = History(EVAL_COLUMNS, EVAL_ROWS)
         self.grad_stats = History(GRAD_COLUMNS, GRADSTAT_ROWS)
@@ -254,6 +270,7 @@ class Trainer:
 
     def _restore_snapshot(self, why: str) -> None:
         bad_step = self.step + 1
+        self.sync()  # a probe row past the snapshot must land before the tables are truncated
         step, model_state, opt_state = self._snapshot
         self.model.load_state_dict(model_state)
         self.optimizer.load_state_dict(_clone_nested(opt_state))
@@ -337,62 +354,72 @@ class Trainer:
                     self._restore_snapshot("non-finite parameters")
                     return done
                 self._take_snapshot()
-            if self.step % c.eval_every == 0:
-                self._evaluate_into_history(elapsed)
-            if c.gradstat_every and (
+            due_eval = self.step % c.eval_every == 0
+            due_grad = bool(c.gradstat_every) and (
                 self.step % c.gradstat_every == 0 or self.step == GRADSTAT_FIRST
-            ):
-                self._grad_stats_into_history()
+            )
+            if due_eval or due_grad:
+                self._start_probe(due_eval, due_grad, self.train_seconds + elapsed)
             elapsed = time.perf_counter() - t0
         self.train_seconds += elapsed
+        self._collect(wait=False)
         if not all(torch.isfinite(p).all() for p in model.parameters()):
             self._restore_snapshot("non-finite parameters")
         return done
 
-    def _evaluate_into_history(self, elapsed: float) -> None:
-        ev = self.evaluate()
-        self.evals.add_row(
-            [
-                self.step,
-                self.train_seconds + elapsed,
-                ev["iwae"],
-                ev["neg_elbo"],
-                ev["kl"],
-                ev["active_units"],
-            ]
-        )
+    # --- probes: held-out evaluation and gradient variance ------------------------------------
+    def _start_probe(self, evaluate: bool, grad_stats: bool, seconds: float) -> None:
+        """Measure the current parameters: now, or (background) on the worker thread."""
+        self._collect(wait=True)  # at most one probe in flight
+        job = self._probe_job(evaluate, grad_stats, seconds)
+        if self.background:
+            self._probe = _PROBES.submit(job)
+        else:
+            self._add_rows(job())
 
-    def _grad_stats_into_history(self) -> None:
-        row = [float(self.step)]
-        beta = self.beta_at(self.step)
-        for e in ESTIMATORS:
-            st = encoder_grad_stats(self.model, self.x_gradstat, e, beta, 16, self.generator)
-            row += [st["var"], st["snr"]]
-        if all(math.isfinite(v) for v in row):
-            self.grad_stats.add_row(row)
+    def _probe_job(self, evaluate: bool, grad_stats: bool, seconds: float):
+        """A function of a frozen copy of the model (nothing of `self`): the rows to add."""
+        c, step = self.config, self.step
+        model, beta = copy.deepcopy(self.model), self.beta_at(step)
+        x_test, x_grad = self.x_test, self.x_gradstat
+        generator = torch.Generator().manual_seed(c.seed * 2**32 + step)
+
+        def job() -> dict[str, list[float]]:
+            rows = {}
+            if evaluate:
+                ev = held_out_metrics(model, x_test, c.iwae_k, generator)
+                rows["evals"] = [step, seconds] + [ev[name] for name in EVAL_COLUMNS[2:]]
+            if grad_stats:
+                row = [float(step)]
+                for e in ESTIMATORS:
+                    st = encoder_grad_stats(model, x_grad, e, beta, 16, generator)
+                    row += [st["var"], st["snr"]]
+                if all(math.isfinite(v) for v in row):
+                    rows["grad_stats"] = row
+            return rows
+
+        return job
+
+    def _collect(self, wait: bool) -> None:
+        probe = self._probe
+        if probe is not None and (wait or probe.done()):
+            self._probe = None
+            self._add_rows(probe.result())
+
+    def _add_rows(self, rows: dict[str, list[float]]) -> None:
+        for table, row in rows.items():
+            getattr(self, table).add_row(row)
+
+    def sync(self) -> None:
+        """Wait for a background probe and add its rows (a no-op when none is in flight)."""
+        self._collect(wait=True)
 
     # --- evaluation --------------------------------------------------------------------------
     def evaluate(self, x: torch.Tensor | None = None, k: int | None = None) -> dict[str, float]:
         """Held-out means: IWAE bound L_K, one-sample neg ELBO, KL, and active units."""
         x = self.x_test if x is None else x
         k = self.config.iwae_k if k is None else k
-        self.model.train(False)
-        with torch.no_grad():
-            iw = iwae_bound(self.model, x, k, self.generator)
-            loss, _, kl = neg_elbo(
-                self.model,
-                x,
-                1.0,
-                torch.randn((x.shape[0], self.config.z_dim), generator=self.generator),
-            )
-            au = active_units(self.model, x)
-        self.model.train(True)
-        return {
-            "iwae": float(iw.mean()),
-            "neg_elbo": float(loss.mean()),
-            "kl": float(kl.mean()),
-            "active_units": float(au),
-        }
+        return held_out_metrics(self.model, x, k, self.generator)
 
     @property
     def collapse(self) -> str:
@@ -451,7 +478,26 @@ class Trainer:
 
     def with_config(self, **changes) -> Trainer:
         """A fresh trainer with some config fields changed (validated)."""
-        return Trainer(replace(self.config, **changes))
+        return Trainer(replace(self.config, **changes), background=self.background)
+
+
+def held_out_metrics(
+    model: VAE, x: torch.Tensor, k: int, generator: torch.Generator
+) -> dict[str, float]:
+    """Means over x: the IWAE bound L_K, the one-sample neg ELBO, the KL, and active units."""
+    model.train(False)
+    with torch.no_grad():
+        iw = iwae_bound(model, x, k, generator)
+        eps = torch.randn((x.shape[0], model.z_dim), generator=generator)
+        loss, _, kl = neg_elbo(model, x, 1.0, eps)
+        au = active_units(model, x)
+    model.train(True)
+    return {
+        "iwae": float(iw.mean()),
+        "neg_elbo": float(loss.mean()),
+        "kl": float(kl.mean()),
+        "active_units": float(au),
+    }
 
 
 def _clone_nested(obj):

@@ -3,6 +3,7 @@ collapse detection and config validation (tiny models, so the whole file stays f
 
 import io
 import math
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -112,8 +113,9 @@ def test_max_seconds_bounds_a_chunk():
     assert tr.run(max_seconds=0.0) == 0
 
 
-def test_injected_nan_is_caught_and_the_last_finite_state_restored():
-    tr = Trainer(TINY)
+@pytest.mark.parametrize("background", [False, True])
+def test_injected_nan_is_caught_and_the_last_finite_state_restored(background):
+    tr = Trainer(TINY, background=background)
     tr.run(max_steps=250)
     with torch.no_grad():
         next(tr.model.decoder.parameters())[0, 0] = float("nan")
@@ -122,9 +124,59 @@ def test_injected_nan_is_caught_and_the_last_finite_state_restored():
     assert tr.step == 200  # the snapshot every 100 steps, taken while finite
     assert all(torch.isfinite(p).all() for p in tr.model.parameters())
     assert tr.history.last("step") <= 200 and finite_tables(tr)
+    assert tr.evals.columns()["step"] == [25.0 * i for i in range(1, 9)]  # none past the snapshot
     assert tr.run(max_steps=10) == 0  # stays paused until cleared
     tr.clear_divergence()
     assert tr.run(max_steps=10) == 10 and tr.step == 210
+    tr.sync()
+    assert tr.evals.columns()["step"] == [25.0 * i for i in range(1, 9)]
+
+
+def test_probes_do_not_change_the_training_run():
+    """Evaluations and gradient probes draw their own random numbers from a copy of the model:
+    the training losses are the same with them as without them."""
+    probed = Trainer(replace(TINY, eval_every=10, gradstat_every=20))
+    bare = Trainer(replace(TINY, eval_every=10**9, gradstat_every=0))
+    probed.run(max_steps=60)
+    bare.run(max_steps=60)
+    assert len(probed.evals) == 6 and len(probed.grad_stats) == 3 and len(bare.evals) == 0
+    assert [r[2:] for r in probed.history.rows] == [r[2:] for r in bare.history.rows]
+
+
+def test_background_probes_run_on_the_worker_thread_and_give_the_same_tables(monkeypatch):
+    import threading
+
+    import reparam_core.vae_train as vt
+
+    config = replace(TINY, eval_every=10, gradstat_every=20)
+    threads, in_flight, most = [], [0], [0]
+    lock = threading.Lock()
+    real = vt.held_out_metrics
+
+    def slow_metrics(*args):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        threads.append(threading.current_thread().name)
+        time.sleep(0.02)  # longer than the 10 steps between probes
+        with lock:
+            in_flight[0] -= 1
+        return real(*args)
+
+    monkeypatch.setattr(vt, "held_out_metrics", slow_metrics)
+    fg, bg = Trainer(config), Trainer(config, background=True)
+    for trainer in (fg, bg):
+        for _ in range(6):
+            trainer.run(max_steps=10)
+    assert threads[:6] == ["MainThread"] * 6
+    assert threads[6:] and all(t.startswith("reparam-probe") for t in threads[6:])
+    assert most[0] == 1  # at most one probe in flight per trainer
+    bg.sync()
+    for table in ("history", "evals", "grad_stats"):
+        a, b = getattr(fg, table).rows, getattr(bg, table).rows
+        assert len(a) > 0 and [r[:1] + r[2:] for r in a] == [r[:1] + r[2:] for r in b], table
+    bg.sync()  # nothing in flight: a no-op
+    assert len(bg.evals) == 6
 
 
 @pytest.mark.parametrize("estimator", ["pathwise", "score"])
@@ -161,7 +213,7 @@ def test_collapse_flag_for_a_dead_encoder():
     with torch.no_grad():
         tr.model.encoder[-1].weight.zero_()
         tr.model.encoder[-1].bias.zero_()
-    tr._evaluate_into_history(0.0)
+    tr._start_probe(evaluate=True, grad_stats=False, seconds=0.0)
     assert tr.evals.last("active_units") == 0 and tr.collapse == "full"
 
 
