@@ -143,7 +143,6 @@ def on_play() -> None:
     st.session_state.vae_ticks = []
     st.session_state.vae_notice = ""
     st.session_state.vae_tick_end = None
-    st.session_state.pop("vae_density_job", None)  # a density left from the last play is stale
 
 
 def on_dataset_change() -> None:
@@ -322,19 +321,8 @@ def model_view(trainer):
 
 
 def live_view(trainer) -> dict:
-    """The same as canvas data, cheap enough for every tick (≈ 5 ms: a coarser density). While
-    playing, the density (4 of the 5 ms, matrix products) is computed on a worker thread from
-    the model at the previous tick, beside that tick's chunk of training: it is one tick (0.2 s)
-    older than the points."""
-    ss, density = st.session_state, None
-    if ss.vae_playing:
-        job = ss.get("vae_density_job")
-        if job is not None and job[0] == ss.vae_run_no:
-            density = job[1].result()
-        grid = trainer.density_grid_background(-4.0, 4.0, GRID_LIVE, GRID_K_LIVE)
-        ss.vae_density_job = (ss.vae_run_no, grid)
-    arrays = F.model_arrays(trainer, GRID_LIVE, GRID_K_LIVE, density)
-    return F.model_canvas(*arrays, trainer.step)
+    """The same as canvas data, cheap enough for every tick (≈ 5 ms: a coarser density)."""
+    return F.model_canvas(*F.model_arrays(trainer, GRID_LIVE, GRID_K_LIVE), trainer.step)
 
 
 def views_panel() -> None:

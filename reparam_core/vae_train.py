@@ -62,8 +62,6 @@ COLLAPSE_KL = 0.05  # nats: a held-out KL below this means q(z|x) ≈ p(z) for e
 # variance): they are large tensor operations that release the GIL, so they run beside the
 # training steps. It holds no per-visitor state; the thread starts at the first submit.
 _PROBES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reparam-probe")
-# and one for the live density grid, so it never queues behind a probe
-_VIEWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reparam-view")
 
 
 @dataclass(frozen=True)
@@ -254,8 +252,6 @@ class Trainer:
         self.diverged = False
         self.message = ""
         self._probe = None  # a probe of the previous run still in flight is dropped
-        self._density_job: Future | None = None
-        self._copies: dict[str, VAE] = {}  # see _model_copy
         self.history = History(TRAIN_COLUMNS, HISTORY_ROWS, stride=10)
         self.evals = History(EVAL_COLUMNS, EVAL_ROWS)
         self.grad_stats = History(GRAD_COLUMNS, GRADSTAT_ROWS)
@@ -384,7 +380,7 @@ class Trainer:
     def _probe_job(self, evaluate: bool, grad_stats: bool, seconds: float):
         """A function of a frozen copy of the model (nothing of `self`): the rows to add."""
         c, step = self.config, self.step
-        model, beta = self._model_copy("probe"), self.beta_at(step)
+        model, beta = copy.deepcopy(self.model), self.beta_at(step)
         x_test, x_grad = self.x_test, self.x_gradstat
         generator = torch.Generator().manual_seed(c.seed * 2**32 + step)
 
@@ -460,37 +456,16 @@ class Trainer:
         m, s = self.model.decode(z)
         return (m + s * torch.randn(m.shape, generator=self.generator)).numpy()
 
+    @torch.no_grad()
     def density_grid(
         self, lo: float = -3.0, hi: float = 3.0, n: int = 50, k: int = 32
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(xs, ys, p) with p[i, j] = exp L_K((xs[j], ys[i])), an under-estimate of the density."""
-        return density_grid(self.model, self.generator, lo, hi, n, k)
-
-    def density_grid_background(
-        self, lo: float = -3.0, hi: float = 3.0, n: int = 50, k: int = 32
-    ) -> Future:
-        """`density_grid` of the model as it is now, computed on a worker thread while training
-        goes on (large matrix products: they run beside the steps): a Future of (xs, ys, p).
-        It uses a copy of the model and random numbers of its own (seeded by the step)."""
-        if self._density_job is not None:
-            self._density_job.result()  # done by now, normally; its model copy is reused next
-        model = self._model_copy("density")
-        generator = torch.Generator().manual_seed(self.config.seed * 2**32 + self.step)
-        self._density_job = _VIEWS.submit(density_grid, model, generator, lo, hi, n, k)
-        return self._density_job
-
-    def _model_copy(self, use: str) -> VAE:
-        """The current parameters in a model kept for `use` (a probe, the density): copied into
-        it (0.1 ms) rather than deep-copied each time (1.6 ms). Callers overwrite it only once the
-        work on the previous copy is done; `reset` starts new copies."""
-        twin = self._copies.get(use)
-        if twin is None:
-            twin = self._copies[use] = copy.deepcopy(self.model)
-        else:
-            with torch.no_grad():
-                for a, b in zip(twin.parameters(), self.model.parameters(), strict=True):
-                    a.copy_(b)
-        return twin
+        xs = np.linspace(lo, hi, n, dtype=np.float32)
+        gx, gy = np.meshgrid(xs, xs)
+        pts = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1))
+        lp = iwae_bound(self.model, pts, k, self.generator).numpy().reshape(n, n)
+        return xs, xs, np.exp(np.clip(lp, -50, 10))
 
     def state_dict_bytes(self) -> bytes:
         """torch.save of {"model": state_dict, "config": asdict(config), "step": step}."""
@@ -504,18 +479,6 @@ class Trainer:
     def with_config(self, **changes) -> Trainer:
         """A fresh trainer with some config fields changed (validated)."""
         return Trainer(replace(self.config, **changes), background=self.background)
-
-
-@torch.no_grad()
-def density_grid(
-    model: VAE, generator: torch.Generator, lo: float, hi: float, n: int, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """See `Trainer.density_grid`."""
-    xs = np.linspace(lo, hi, n, dtype=np.float32)
-    gx, gy = np.meshgrid(xs, xs)
-    pts = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1))
-    lp = iwae_bound(model, pts, k, generator).numpy().reshape(n, n)
-    return xs, xs, np.exp(np.clip(lp, -50, 10))
 
 
 def held_out_metrics(

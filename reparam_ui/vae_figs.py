@@ -291,18 +291,17 @@ def panel_titles(one_d: bool) -> list[tuple[str, str]]:
     ]
 
 
-def model_arrays(trainer, grid: int, k: int, density: tuple | None = None) -> tuple:
+def model_arrays(trainer, grid: int, k: int) -> tuple:
     """What the model view shows, from a `reparam_core.vae_train.Trainer`: N_SHOWN held-out
     points, their reconstructions, prior samples, latent means, the density exp L_K on a
-    grid × grid lattice over [−4, 4]² (or `density`, computed before), and K — the arguments of
-    `model_figure`/`model_canvas`."""
+    grid × grid lattice over [−4, 4]², and K — the arguments of `model_figure`/`model_canvas`."""
     x = trainer.x_test.numpy()[:N_SHOWN]
     return (
         x,
         trainer.reconstruct(x),
         trainer.sample(N_SHOWN),
         trainer.encode_means(x),
-        trainer.density_grid(-4.0, 4.0, grid, k) if density is None else density,
+        trainer.density_grid(-4.0, 4.0, grid, k),
         k,
     )
 

@@ -179,38 +179,6 @@ def test_background_probes_run_on_the_worker_thread_and_give_the_same_tables(mon
     assert len(bg.evals) == 6
 
 
-def test_background_density_is_the_grid_of_the_model_when_asked(monkeypatch):
-    import copy
-    import threading
-
-    import reparam_core.vae_train as vt
-
-    tr = Trainer(TINY)
-    tr.run(max_steps=30)
-    frozen = copy.deepcopy(tr.model)
-    expected = vt.density_grid(frozen, torch.Generator().manual_seed(30), -4.0, 4.0, 8, 4)
-    names = []
-    real = vt.density_grid
-
-    def recording(*args):
-        names.append(threading.current_thread().name)
-        time.sleep(0.05)  # still running while training goes on below
-        return real(*args)
-
-    monkeypatch.setattr(vt, "density_grid", recording)
-    job = tr.density_grid_background(-4.0, 4.0, 8, 4)
-    tr.run(max_steps=30)  # moves the model, not the copy the job uses
-    xs, ys, p = job.result()
-    assert names == ["reparam-view_0"]
-    np.testing.assert_array_equal(xs, expected[0])
-    np.testing.assert_array_equal(p, expected[2])
-    # the next one sees the model at step 60 (same seed offset rule), in the reused copy
-    later = tr.density_grid_background(-4.0, 4.0, 8, 4).result()[2]
-    now = vt.density_grid(tr.model, torch.Generator().manual_seed(60), -4.0, 4.0, 8, 4)[2]
-    np.testing.assert_array_equal(later, now)
-    assert not np.array_equal(later, p)
-
-
 @pytest.mark.parametrize("estimator", ["pathwise", "score"])
 def test_huge_learning_rate_diverges_cleanly(estimator):
     tr = Trainer(replace(TINY, lr=1.0, estimator=estimator))
