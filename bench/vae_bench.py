@@ -128,30 +128,32 @@ def bare_steps_per_second(config: TrainConfig, seconds: float) -> float:
     return steps / (time.perf_counter() - t0)
 
 
-def page_tick_figures(tr: Trainer, ceiling: float, stored: dict) -> int:
+def page_tick_figures(tr: Trainer, ceiling: float, stored: dict, density: dict | None) -> dict:
     """Build and serialize what one playing tick draws: the loss chart and the model view as
-    canvas data (sent as JSON). Returns the bytes built."""
+    canvas data (sent as JSON), the density grid on every DENSITY_EVERY-th tick. Returns the
+    density state for the next tick."""
     loss = vae_figs.loss_spec(
         tr.history.columns(), tr.evals.columns(), ceiling, stored, tr.config.estimator
     )
-    view = vae_figs.model_canvas(
-        *vae_figs.model_arrays(tr, page.GRID_LIVE, page.GRID_K_LIVE), tr.step
-    )
-    return len(json.dumps({"loss": line_chart_spec(loss), "model": view}))
+    density = vae_figs.live_density(tr, density, run=0)
+    arrays = vae_figs.model_arrays(tr, page.GRID_LIVE, page.GRID_K_LIVE, density["grid"])
+    view = vae_figs.model_canvas(*arrays, tr.step)
+    json.dumps({"loss": line_chart_spec(loss), "model": view})
+    return density
 
 
 def page_steps_per_second(config: TrainConfig, seconds: float) -> tuple[float, float]:
     """The page's loop without the browser: draw (loss chart, model view), then a chunk of
     TICK − render time. Returns (steps/s, chart refreshes/s)."""
     page_threads()
-    tr = Trainer(config)
+    tr = Trainer(config, background=True)  # as the page: probes on the worker thread
     ceiling = toy_data.ceiling(config.dataset, config.noise)
     stored = {"score": {"step": [0.0, 1.0], "neg_elbo": [3.0, 2.9]}}
-    render, ticks = 0.03, 0
+    render, ticks, density = 0.03, 0, None
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         t1 = time.perf_counter()
-        page_tick_figures(tr, ceiling, stored)
+        density = page_tick_figures(tr, ceiling, stored, density)
         render = 0.7 * render + 0.3 * (time.perf_counter() - t1)
         tr.run(max_seconds=min(page.CHUNK_MAX, max(page.CHUNK_MIN, page.TICK - render)))
         ticks += 1

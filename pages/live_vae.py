@@ -143,6 +143,7 @@ def on_play() -> None:
     st.session_state.vae_ticks = []
     st.session_state.vae_notice = ""
     st.session_state.vae_tick_end = None
+    st.session_state.pop("vae_live_density", None)  # from before the pause: the model has moved
 
 
 def on_dataset_change() -> None:
@@ -321,8 +322,13 @@ def model_view(trainer):
 
 
 def live_view(trainer) -> dict:
-    """The same as canvas data, cheap enough for every tick (≈ 5 ms: a coarser density)."""
-    return F.model_canvas(*F.model_arrays(trainer, GRID_LIVE, GRID_K_LIVE), trainer.step)
+    """The same as canvas data, cheap enough for every tick (≈ 5 ms: a coarser density). While
+    playing, the density grid (4 of the 5 ms) is recomputed on every DENSITY_EVERY-th tick."""
+    ss, grid = st.session_state, None
+    if ss.vae_playing:
+        ss.vae_live_density = F.live_density(trainer, ss.get("vae_live_density"), ss.vae_run_no)
+        grid = ss.vae_live_density["grid"]
+    return F.model_canvas(*F.model_arrays(trainer, GRID_LIVE, GRID_K_LIVE, grid), trainer.step)
 
 
 def views_panel() -> None:

@@ -205,3 +205,22 @@ def test_model_canvas_leaves_out_non_finite_values():
     import json
 
     json.dumps(d, allow_nan=False)
+
+
+def test_live_density_is_recomputed_every_nth_tick_and_for_a_new_run():
+    class Counting:
+        calls = 0
+
+        def density_grid(self, lo, hi, n, k):
+            self.calls += 1
+            assert (lo, hi, n, k) == (-4.0, 4.0, F.GRID_LIVE, F.GRID_K_LIVE)
+            return ("grid", self.calls)
+
+    tr, state, grids = Counting(), None, []
+    for _ in range(7):
+        state = F.live_density(tr, state, run=1, every=3)
+        grids.append(state["grid"][1])
+    assert grids == [1, 1, 1, 2, 2, 2, 3]  # computed on ticks 1, 4 and 7
+    state = F.live_density(tr, state, run=2, every=3)  # a new run: at once
+    assert state["grid"] == ("grid", 4) and state["age"] == 0
+    assert F.live_density(tr, state, run=2, every=1)["grid"] == ("grid", 5)
