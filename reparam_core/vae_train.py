@@ -58,9 +58,11 @@ GRADSTAT_FIRST = 100  # an early gradient-variance probe, before the regular one
 DIVERGED_LOSS = 1e6
 SNAPSHOT_EVERY = 100
 COLLAPSE_KL = 0.05  # nats: a held-out KL below this means q(z|x) ≈ p(z) for every x
-# One worker thread for every background trainer's probes (held-out evaluation, gradient
-# variance): they are large tensor operations that release the GIL, so they run beside the
-# training steps. It holds no per-visitor state; the thread starts at the first submit.
+# One worker thread for every background trainer's probes. The held-out evaluation is large
+# tensor operations that release the GIL, so it runs beside the training steps; the gradient
+# probe (small batches) mostly takes turns with them. Measured in the page: 324 vs 314 steps/s
+# with the probes on the training thread. No per-visitor state; the thread starts at the first
+# submit.
 _PROBES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reparam-probe")
 
 
