@@ -138,7 +138,7 @@ def page_tick_figures(tr: Trainer, ceiling: float, stored: dict, density: dict |
     density = vae_figs.live_density(tr, density, run=0)
     arrays = vae_figs.model_arrays(tr, page.GRID_LIVE, page.GRID_K_LIVE, density["grid"])
     view = vae_figs.model_canvas(*arrays, tr.step)
-    json.dumps({"loss": line_chart_spec(loss), "model": view})
+    json.dumps({"loss": line_chart_spec(loss), "model": view})  # as sent: its cost is the page's
     return density
 
 

@@ -225,7 +225,6 @@ class Trainer:
     ):
         self.config = (config or TrainConfig()).validate()
         self.background = bool(background)
-        self._probe: Future | None = None
         c = self.config
         if x_train is None:
             x_train = toy_data.sample(c.dataset, c.n_samples, noise=c.noise, seed=2 * c.seed)
@@ -253,7 +252,7 @@ class Trainer:
         self.train_seconds = 0.0
         self.diverged = False
         self.message = ""
-        self._probe = None  # a probe of the previous run still in flight is dropped
+        self._probe: Future | None = None  # one of the previous run still in flight is dropped
         self.history = History(TRAIN_COLUMNS, HISTORY_ROWS, stride=10)
         self.evals = History(EVAL_COLUMNS, EVAL_ROWS)
         self.grad_stats = History(GRAD_COLUMNS, GRADSTAT_ROWS)

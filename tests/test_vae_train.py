@@ -149,28 +149,32 @@ def test_background_probes_run_on_the_worker_thread_and_give_the_same_tables(mon
     import reparam_core.vae_train as vt
 
     config = replace(TINY, eval_every=10, gradstat_every=20)
-    threads, in_flight, most = [], [0], [0]
-    lock = threading.Lock()
+    threads = []
     real = vt.held_out_metrics
 
     def slow_metrics(*args):
-        with lock:
-            in_flight[0] += 1
-            most[0] = max(most[0], in_flight[0])
         threads.append(threading.current_thread().name)
         time.sleep(0.02)  # longer than the 10 steps between probes
-        with lock:
-            in_flight[0] -= 1
         return real(*args)
 
+    class Recording:  # the worker pool, checking that a probe is submitted only after the last
+        def __init__(self, pool):
+            self.pool, self.futures = pool, []
+
+        def submit(self, fn):
+            assert all(f.done() for f in self.futures), "a second probe while one is in flight"
+            self.futures.append(self.pool.submit(fn))
+            return self.futures[-1]
+
     monkeypatch.setattr(vt, "held_out_metrics", slow_metrics)
+    monkeypatch.setattr(vt, "_PROBES", Recording(vt._PROBES))
     fg, bg = Trainer(config), Trainer(config, background=True)
     for trainer in (fg, bg):
         for _ in range(6):
             trainer.run(max_steps=10)
     assert threads[:6] == ["MainThread"] * 6
     assert threads[6:] and all(t.startswith("reparam-probe") for t in threads[6:])
-    assert most[0] == 1  # at most one probe in flight per trainer
+    assert len(vt._PROBES.futures) == 6  # at most one probe in flight per trainer, none lost
     bg.sync()
     for table in ("history", "evals", "grad_stats"):
         a, b = getattr(fg, table).rows, getattr(bg, table).rows
