@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             for pg in pages:  # 10 pages drawing live charts can starve Chromium on 2 cores
                 pg.set_default_timeout(120_000)
             for i, pg in enumerate(pages):
-                pg.goto(f"{server.url}/live_vae?seed={i + 1}")
+                pg.goto(f"{server.url}/live_vae?vae_seed={i + 1}")
             for pg in pages:
                 wait_idle(pg)
             for i, pg in enumerate(pages):

@@ -41,30 +41,24 @@ MAPS = {
 VIEWS = ("Animation", "Check and other maps")
 SIGMA_MAX = 5.0
 SEED_MAX = 1000
-SIGMA_MIN_VIEW = 0.05  # valid for the math (σ > 0), but narrower is not drawable at this scale
+SIGMA_MIN_VIEW = 0.05  # the σ slider's minimum: narrower is valid (σ > 0) but not drawable here
 N_CHECK = 10_000  # samples in the map histogram
 PARAMS = {
-    "mode": Param("standardize", options=tuple(MODES)),
-    "mu": Param(2.0, lo=-5.0, hi=5.0),
-    "sigma": Param(0.6, lo=0.0, hi=SIGMA_MAX),  # σ = 0 reaches the core and gets a message
-    "n": Param(200, lo=20, hi=400),
-    "seed": Param(0, lo=0, hi=SEED_MAX),
-    "speed": Param(80, lo=20, hi=500),
-    "map": Param("exp", options=tuple(MAPS)),
-    "view": Param(VIEWS[0], options=VIEWS),
+    "cov_mode": Param("standardize", options=tuple(MODES)),
+    "cov_mu": Param(2.0, lo=-5.0, hi=5.0),
+    "cov_sigma": Param(0.6, lo=SIGMA_MIN_VIEW, hi=SIGMA_MAX),
+    "cov_n": Param(200, lo=20, hi=400),
+    "cov_seed": Param(0, lo=0, hi=SEED_MAX),
+    "cov_speed": Param(80, lo=20, hi=500),
+    "cov_map": Param("exp", options=tuple(MAPS)),
+    "cov_view": Param(VIEWS[0], options=VIEWS),
 }
 FRAMES_PER_STAGE = 15
 
 
 def view_params(mu: float, sigma: float) -> tuple[float, float]:
-    """μ, σ checked by the core (σ > 0, finite), then against what this view can draw."""
-    mu, sigma = T.check_mu(mu), T.check_sigma(sigma)
-    if sigma < SIGMA_MIN_VIEW:
-        raise ValueError(
-            f"sigma = {sigma:g} is valid (σ > 0) but too narrow to draw here; "
-            f"use sigma ≥ {SIGMA_MIN_VIEW}"
-        )
-    return mu, sigma
+    """μ, σ checked by the core (σ > 0, finite); the σ slider and the URL keep σ ≥ SIGMA_MIN_VIEW."""
+    return T.check_mu(mu), T.check_sigma(sigma)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -123,7 +117,7 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
         )
         with st.container(horizontal=True):
             download_figure_html_deferred(
-                "Animation (HTML)", spec, "change_of_variables.html", key="download_html"
+                "Animation (HTML)", spec, "change_of_variables.html", key="cov_download_html"
             )
             download_csv(
                 "Samples (CSV)",
@@ -134,7 +128,7 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
                     "y": ((x - mu) / sigma).tolist(),
                 },
                 "samples.csv",
-                key="download_csv",
+                key="cov_download_csv",
             )
 
     with right:
@@ -184,7 +178,8 @@ DERIVATION = {  # Markdown, with displayed formulas
                 r"\begin{aligned}&= \frac{\sigma}{\sqrt{2\pi\sigma^2}}\\"
                 r"&\quad\times e^{-(\mu + \sigma y - \mu)^2 / (2\sigma^2)}\end{aligned}"
             ),
-            "The seed stops here. Finish it: $g(y) - \\mu = \\sigma y$, so the exponent is "
+            "The seed goes on to the result but skips the substitution $g(y) - \\mu = \\sigma y$. "
+            "With it the exponent is "
             "$-\\sigma^2 y^2 / (2\\sigma^2) = -y^2/2$, and $\\sigma/\\sqrt{\\sigma^2} = 1$ "
             "because $\\sigma > 0$:",
             display(
@@ -226,7 +221,7 @@ def render_check(mu: float, sigma: float, seed: int) -> None:
     """The chosen map: f_X, f_Y over a histogram of h(x), |g'(y)|, and agreement against n."""
     m, s = num(mu), num(sigma)
     st.subheader("The formula on samples — for this map and others")
-    map_name = st.selectbox("Map h", list(MAPS), format_func=MAPS.get, key="map")
+    map_name = st.selectbox("Map h", list(MAPS), format_func=MAPS.get, key="cov_map")
     density = density_for(map_name, mu, sigma)
     h = density.transform
     x_check = T.Normal(mu, sigma).sample(N_CHECK, seed)
@@ -239,7 +234,7 @@ def render_check(mu: float, sigma: float, seed: int) -> None:
         rf"f_Y(y) = \mathcal N\big(g(y)\,\big|\,{m}, {s}^2\big)\,\lvert g'(y)\rvert"
         r"\end{gathered}"
     )
-    show_figure(cov_figs.map_figure(density, x_check), key="cov_map")
+    show_figure(cov_figs.map_figure(density, x_check), key="cov_map_fig")
     st.caption(
         f"Left: the base density of x ~ N({mu:g}, {sigma:g}²). Right: the pushforward "
         f"f_Y(y) = f_X(g(y))·|g′(y)| over a histogram of h(x) for {N_CHECK:,} samples, and the "
@@ -261,7 +256,8 @@ def render_check(mu: float, sigma: float, seed: int) -> None:
         )
         st.caption(
             "The KS distance is the same for every monotone map of the same draws (it only "
-            "sees ranks), so it checks the CDF F_Y = F_X∘g; the density error checks "
+            "sees ranks), so it checks the CDF: F_Y = F_X∘g for an increasing map, "
+            "F_Y = 1 − F_X∘g for a decreasing one; the density error checks "
             "f_Y = f_X(g)·|g′| itself."
         )
 
@@ -300,39 +296,39 @@ def controls_and_view() -> None:
     # "map" lives in the second view, which does not run while the first is shown, and the view
     # switch is not drawn while μ, σ are invalid; re-assigning keeps their values across runs
     # without a widget.
-    for key in ("map", "view"):
+    for key in ("cov_map", "cov_view"):
         st.session_state[key] = st.session_state[key]
     # segmented controls, not radios: the page loads one widget family less
     mode = st.segmented_control(
-        "Direction", list(MODES), format_func=MODES.get, key="mode", required=True
+        "Direction", list(MODES), format_func=MODES.get, key="cov_mode", required=True
     )
     # sliders only (no number boxes): the page loads one widget family less, and the samples
     # move while μ or σ is dragged; one horizontal row, not columns: one layout element instead
     # of six (as on the gradient page)
     with st.container(horizontal=True, gap="medium"):
-        st.slider("μ (mean)", min_value=-5.0, max_value=5.0, step=0.1, key="mu")
+        st.slider("μ (mean)", min_value=-5.0, max_value=5.0, step=0.1, key="cov_mu")
         st.slider(
             "σ (std. dev., > 0)",
-            min_value=0.0,
+            min_value=SIGMA_MIN_VIEW,
             max_value=SIGMA_MAX,
             step=0.05,
-            key="sigma",
-            help="Must be positive.",
+            key="cov_sigma",
+            help=f"Must be positive; from {SIGMA_MIN_VIEW}, the narrowest this view can draw.",
         )
-        n = st.slider("Samples shown", 20, 400, step=10, key="n")
-        seed = st.slider("Seed", min_value=0, max_value=SEED_MAX, step=1, key="seed")
+        n = st.slider("Samples shown", 20, 400, step=10, key="cov_n")
+        seed = st.slider("Seed", min_value=0, max_value=SEED_MAX, step=1, key="cov_seed")
         speed = st.slider(
-            "Frame duration (ms)", 20, 500, step=10, key="speed", help="Lower is faster."
+            "Frame duration (ms)", 20, 500, step=10, key="cov_speed", help="Lower is faster."
         )
 
     sync_query(PARAMS)
 
-    checked = guarded(view_params, st.session_state["mu"], st.session_state["sigma"])
+    checked = guarded(view_params, st.session_state["cov_mu"], st.session_state["cov_sigma"])
     if checked is not None:
         mu, sigma = checked
         # Only the chosen view runs (not st.tabs: a chart inside a tab panel loaded slower).
         view = st.segmented_control(
-            "View", VIEWS, key="view", required=True, label_visibility="collapsed"
+            "View", VIEWS, key="cov_view", required=True, label_visibility="collapsed"
         )
         if view == VIEWS[0]:
             render_animation(mu, sigma, mode, int(n), int(seed), int(speed))

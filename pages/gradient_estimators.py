@@ -21,6 +21,7 @@ from reparam_ui.common import (
     markdown_table,
     show_figure_spec,
     sync_query_keys,
+    warn_invalid_query,
 )
 from reparam_ui.plot_element import preload as preload_plotly
 
@@ -32,6 +33,7 @@ N_PAGE_MAX = 100_000  # samples per estimator on the page (the core allows up to
 # code at all, ≈ 0.06 s of page load), seeds 0–1000 (drag the seed to watch the Monte Carlo noise)
 N_OPTIONS = (1, 2, 3, 5, *(m * 10**e for e in range(1, 5) for m in (1, 2, 5)), N_PAGE_MAX)
 SEED_MAX = 1000
+SIGMA_MIN = 0.25  # the σ slider's first step: the smallest valid σ (> 0) it can reach
 FIG2_MC_N = 4000  # Monte Carlo samples per point on the Fig. 2 curves
 FIG2_MC_POINTS = 7  # k values per curve with a Monte Carlo point
 CUSTOM_DEFAULT = "sin(3*x) + x**2"
@@ -45,15 +47,15 @@ FN_LABELS = {
     "custom": "custom f(x; k)",
 }
 PARAMS = {
-    "fn": Param("square", options=FN_OPTIONS),
-    "expr": Param(CUSTOM_DEFAULT),
-    "k": Param(2.0, lo=-20.0, hi=20.0),
-    "mu": Param(1.0, lo=-10.0, hi=10.0),
-    "sigma": Param(1.0, lo=0.0, hi=10.0),
-    "wrt": Param("mu", options=E.WRT),
-    "n": Param(2000, options=N_OPTIONS),
-    "seed": Param(0, lo=0, hi=SEED_MAX),
-    "mc_view": Param("hist", options=("hist", "running", "var_n")),
+    "ge_fn": Param("square", options=FN_OPTIONS),
+    "ge_expr": Param(CUSTOM_DEFAULT),
+    "ge_k": Param(2.0, lo=-20.0, hi=20.0),
+    "ge_mu": Param(1.0, lo=-10.0, hi=10.0),
+    "ge_sigma": Param(1.0, lo=SIGMA_MIN, hi=10.0),
+    "ge_wrt": Param("mu", options=E.WRT),
+    "ge_n": Param(2000, options=N_OPTIONS),
+    "ge_seed": Param(0, lo=0, hi=SEED_MAX),
+    "ge_mc_view": Param("hist", options=("hist", "running", "var_n")),
 }
 TABS = ["Monte Carlo run", "Variance curves (Fig. 2)", "Where each fails", "Beyond the Gaussian"]
 MC_VIEWS = {"hist": "Histograms", "running": "Running means", "var_n": "Var(mean) vs N"}
@@ -186,7 +188,7 @@ def load_case(**values) -> None:
     """Button callback: put a worked case into the set-up widgets and open the Monte Carlo tab
     (runs before the rerun)."""
     for key, value in values.items():
-        st.session_state[key] = value
+        st.session_state[f"ge_{key}"] = value
     st.session_state["ge_tab"] = TABS[0]
 
 
@@ -195,12 +197,15 @@ def load_case(**values) -> None:
 st.title("Gradient estimators")
 st.markdown(
     "Four ways to estimate $\\nabla_\\theta\\, \\mathbb E_{x\\sim\\mathcal N(\\mu,\\sigma^2)}[f(x)]$, "
-    "$\\theta\\in\\{\\mu,\\sigma\\}$, from samples $x = \\mu + \\sigma\\varepsilon$, "
-    "$\\varepsilon\\sim\\mathcal N(0,1)$. Each is measured exactly (numerical integration) and "
+    "$\\theta\\in\\{\\mu,\\sigma\\}$: three from samples $x = \\mu + \\sigma\\varepsilon$, "
+    "$\\varepsilon\\sim\\mathcal N(0,1)$ (pathwise, score function, score + baseline), the "
+    "measure-valued one from Weibull and Maxwell samples instead. Each is measured exactly "
+    "(numerical integration) and "
     "by Monte Carlo. Numbers and Fig. 2 follow Mohamed et al. 2020 (JMLR), *Monte Carlo Gradient "
     "Estimation in Machine Learning*."
 )
 init_from_query(PARAMS)  # before the tabs: the Fig. 2 tab reads the seed too
+warn_invalid_query({"ge_tab": Param(TABS[0], options=tuple(TABS))})
 # One tab per section, and only the open tab runs: the first view stays light (page load) and a
 # shared URL names its tab.
 tab_mc, tab_fig2, tab_fail, tab_beyond = st.tabs(
@@ -218,10 +223,10 @@ def setup_and_run() -> None:
     # the set-up and the results then reach the browser in one burst of messages (one render
     # there, instead of one per burst between computations).
     ss = st.session_state
-    ss["expr"] = ss.get("expr", CUSTOM_DEFAULT)  # its box is drawn only for "custom"
-    fn_name, wrt, k, mu, sigma = ss["fn"], ss["wrt"], ss["k"], ss["mu"], ss["sigma"]
-    n, seed = int(ss["n"]), int(ss["seed"])
-    source = ss["expr"] if fn_name == "custom" else ""
+    ss["ge_expr"] = ss.get("ge_expr", CUSTOM_DEFAULT)  # its box is drawn only for "custom"
+    fn_name, wrt, k, mu, sigma = ss["ge_fn"], ss["ge_wrt"], ss["ge_k"], ss["ge_mu"], ss["ge_sigma"]
+    n, seed = int(ss["ge_n"]), int(ss["ge_seed"])
+    source = ss["ge_expr"] if fn_name == "custom" else ""
     errors: list[str] = []
 
     def call(fn, *args):
@@ -237,7 +242,7 @@ def setup_and_run() -> None:
         f = call(make_fn, fn_name, k, "")
     exact = call(exact_all, fn_name, k, mu, sigma, source) if f is not None else None
     view = call(function_view, fn_name, k, mu, sigma, source) if f is not None else None
-    shown = ss.get("mc_view") or "hist"  # the view control below, as of this run
+    shown = ss.get("ge_mc_view") or "hist"  # the view control below, as of this run
     run = (
         call(mc_view, fn_name, k, mu, sigma, source, wrt, n, seed, shown)
         if exact is not None
@@ -254,7 +259,7 @@ def setup_and_run() -> None:
             st.pills(
                 "test function f(x; k)",
                 FN_OPTIONS,
-                key="fn",
+                key="ge_fn",
                 required=True,
                 format_func=lambda v: FN_LABELS.get(v, v),
                 help="The three costs of Mohamed et al. Fig. 2, two non-differentiable ones, or your own.",
@@ -262,23 +267,25 @@ def setup_and_run() -> None:
             st.segmented_control(
                 "parameter θ",
                 E.WRT,
-                key="wrt",
+                key="ge_wrt",
                 required=True,
                 format_func=lambda w: G.THETA.get(w, w),
             )
         if fn_name == "custom":
             st.text_input(
                 "custom f(x; k)",
-                key="expr",
+                key="ge_expr",
                 help="An expression in x and k, e.g. sin(3*x) + x**2 — parsed safely, never executed; "
                 "f′ by torch autograd.",
             )
         with st.container(horizontal=True, gap="medium"):
-            st.slider("k", min_value=-20.0, max_value=20.0, step=0.5, key="k")
-            st.slider("μ (mean)", min_value=-10.0, max_value=10.0, step=0.25, key="mu")
-            st.slider("σ (std. dev., > 0)", min_value=0.0, max_value=10.0, step=0.25, key="sigma")
-            st.select_slider("N per estimator", N_OPTIONS, key="n", format_func="{:,}".format)
-            st.slider("seed", min_value=0, max_value=SEED_MAX, step=1, key="seed")
+            st.slider("k", min_value=-20.0, max_value=20.0, step=0.5, key="ge_k")
+            st.slider("μ (mean)", min_value=-10.0, max_value=10.0, step=0.25, key="ge_mu")
+            st.slider(
+                "σ (std. dev., > 0)", min_value=SIGMA_MIN, max_value=10.0, step=0.25, key="ge_sigma"
+            )
+            st.select_slider("N per estimator", N_OPTIONS, key="ge_n", format_func="{:,}".format)
+            st.slider("seed", min_value=0, max_value=SEED_MAX, step=1, key="ge_seed")
     sync_query_keys(PARAMS)  # leaves other views' URL keys (e.g. bg_*) alone
     for error in errors:
         st.error(error)
@@ -292,7 +299,7 @@ def setup_and_run() -> None:
         left, right = st.columns([3, 1])
         with left:
             if view is not None:
-                show_figure_spec(view["spec"], key="fig_f")
+                show_figure_spec(view["spec"], key="ge_fig_f")
         with right:
             st.latex(f"f(x) = {f.latex}")
             st.latex(  # two lines: the column is ≈ 130 px wide on a 1024 px screen
@@ -314,42 +321,33 @@ def setup_and_run() -> None:
     st.header("2 · Exact statistics and a Monte Carlo run")
 
     if exact is not None and run is not None:
-        truth = exact["true", wrt]
         table = run["table"]
         # a Markdown table: static, and no Arrow code to load in the browser (the interactive
         # grid cost ≈ 0.16 s of page load, st.table still ≈ 0.2 s); full precision in the CSV
         st.markdown(markdown_table(table), width="stretch")
-        ratios = table["Var ÷ best"]
-        best = next((table["estimator"][i] for i, r in enumerate(ratios) if r == 1.0), None)
-        st.caption(
-            f"True gradient {truth:.6g}. Var[ĝ]: exact single-sample variance (score + baseline with "
-            f"the exact b*). SE at N = √(Var/N). Var ÷ best compares unbiased estimators"
-            + (f" (best here: {best})" if best else "")
-            + "; work ÷ best multiplies by the cost per sample. z = (MC mean − true)/SE: |z| ≲ 2 "
-            "is Monte Carlo noise, a large |z| is bias."
-        )
+        st.caption(G.summary_caption(table))  # true ∇, best, zero variance, bias, costs, z
         download_csv(
             "Download the table (CSV)",
             table,
             file_name=f"estimators_{fn_name}_{wrt}.csv",
-            key="dl_table",
+            key="ge_dl_table",
         )
         st.segmented_control(
             "Monte Carlo view",
             list(MC_VIEWS),
-            key="mc_view",
+            key="ge_mc_view",
             format_func=MC_VIEWS.get,
             required=True,
             help="One figure at a time: each redraw of the page stays light.",
         )
-        show_figure_spec(run["figure"], key=f"fig_{shown}")
+        show_figure_spec(run["figure"], key=f"ge_fig_{shown}")
     else:
         st.info("Fix the set-up above (see the message there) to see the estimators.")
 
 
 def fig2_section() -> None:
     """Fig. 2 (its own tab: computed and drawn only while that tab is open)."""
-    seed = int(st.session_state["seed"])
+    seed = int(st.session_state["ge_seed"])
     st.header("Variance curves (Mohamed et al. 2020, Fig. 2)")
     st.markdown(
         "Single-sample variance of each estimator against the cost parameter $k$, at "
@@ -359,7 +357,7 @@ def fig2_section() -> None:
     with st.spinner("Integrating the Fig. 2 sweep…"):
         sweeps = fig2_exact()
         spec = fig2_figure(seed)
-    show_figure_spec(spec, key="fig_fig2")
+    show_figure_spec(spec, key="ge_fig_fig2")
     curve_rows: dict[str, list] = {
         "cost": [],
         "k": [],
@@ -375,7 +373,7 @@ def fig2_section() -> None:
             curve_rows["estimator"] += [m] * len(ks)
             curve_rows["variance"] += [float(x) for x in v]
     download_csv(
-        "Download the curves (CSV)", curve_rows, file_name="fig2_variance.csv", key="dl_fig2"
+        "Download the curves (CSV)", curve_rows, file_name="fig2_variance.csv", key="ge_dl_fig2"
     )
 
 
@@ -410,11 +408,13 @@ def failures_section() -> None:
         st.markdown(
             f"A kink is harmless: for $|x|$ the pathwise mean {absf['mu', 'pathwise'][0]:.4f} equals "
             f"the true gradient $2\\Phi(1)-1 = {absf['true', 'mu']:.4f}$, because $f$ is "
-            "continuous: differentiating inside the expectation is still valid."
+            "absolutely continuous (here Lipschitz, $|f'| \\le 1$): differentiating inside the "
+            "expectation is still valid. Continuity alone is not enough: the Cantor function is "
+            "continuous, yet its derivative is 0 almost everywhere."
         )
         st.button(
             "Try the step",
-            key="case_step",
+            key="ge_case_step",
             on_click=load_case,
             kwargs={"fn": "step", "k": 0.0, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
         )
@@ -430,7 +430,7 @@ def failures_section() -> None:
         )
         st.button(
             "Try cos(5x)",
-            key="case_cos",
+            key="ge_case_cos",
             on_click=load_case,
             kwargs={"fn": "cos", "k": 5.0, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
         )
@@ -446,7 +446,7 @@ def failures_section() -> None:
         )
         st.button(
             "Try (x + 3)²",
-            key="case_square",
+            key="ge_case_square",
             on_click=load_case,
             kwargs={"fn": "square", "k": -3.0, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
         )
@@ -468,14 +468,18 @@ def estimator_formulas() -> None:
     )
     st.latex(
         r"\text{measure-valued: } \hat g_\mu=\frac{f(\mu+\sigma W)-f(\mu-\sigma W)}{\sigma\sqrt{2\pi}},"
-        r"\ W\sim\mathrm{Weibull}(\sqrt2,2);\quad "
+        r"\ W\sim\mathrm{Weibull}(\text{scale }\sqrt2,\ \text{shape }2)"
+        r"=\mathrm{Rayleigh}(1);\quad "
         r"\hat g_\sigma=\frac{f(\mu+\sigma M)-f(\mu+\sigma U M)}{\sigma},\ "
         r"M\sim\text{dbl-Maxwell},\ U\sim\mathcal U(0,1)"
     )
     st.markdown(
-        "The pathwise estimator needs $f$ differentiable and moves $\\theta$ into the "
-        "deterministic map $x = \\mu+\\sigma\\varepsilon$; the score function only needs "
-        "$f(x)$; the measure-valued one costs **two** evaluations of $f$ per sample."
+        "The pathwise estimator needs $f$ absolutely continuous (differentiable almost "
+        "everywhere, no jumps) and moves $\\theta$ into the deterministic map "
+        "$x = \\mu+\\sigma\\varepsilon$; one backward pass gives $f'$ for every parameter. The "
+        "score function only needs $f(x)$. The measure-valued one costs **two** evaluations of "
+        "$f$ per sample *per parameter*: 2 here, where $\\theta$ is one scalar, and $2D$ for $D$ "
+        "parameters. (A backward pass costs a small multiple of one $f$, not one $f$.)"
     )
 
 

@@ -19,7 +19,8 @@ with left:
     st.markdown(
         "Take $x \\sim \\mathcal N(\\mu, \\sigma^2)$ and the increasing map "
         "$y = h(x) = (x-\\mu)/\\sigma$, with inverse $x = g(y) = \\mu + \\sigma y$. For a strictly "
-        "monotone, differentiable $h$ the density of $y$ is"
+        "monotone, differentiable $h$ with $h'(x) \\neq 0$ (so that $g$ is differentiable too: "
+        "$h(x) = x^3$ fails at 0) the density of $y$ is"
     )
     st.latex(r"f_Y(y) = f_X\big(g(y)\big)\,\lvert g'(y)\rvert .")
     st.markdown("Here $g'(y) = \\sigma$, so")
@@ -50,9 +51,11 @@ with left:
     )
     st.markdown(
         "The expectation is now over a fixed distribution, so the gradient moves inside. "
-        "But the chain rule needs **$f$ differentiable** — the opposite of a common slogan. "
-        "For a step function the pathwise estimate is 0 almost surely while the true gradient "
-        "is not. The score-function (REINFORCE) estimator "
+        "But the chain-rule step needs $f$ **absolutely continuous** (differentiable almost "
+        "everywhere, no jumps) — the opposite of a common slogan. A kink is fine: $f(x) = |x|$ "
+        "gives the right gradient, as the gradient page shows. For a step function the pathwise "
+        "estimate is 0 "
+        "almost surely while the true gradient is not. The score-function (REINFORCE) estimator "
         "$f(x)\\,\\nabla_\\theta \\log p_\\theta(x)$ needs no derivative of $f$, at the price of "
         "variance."
     )

@@ -20,6 +20,7 @@ import streamlit as st
 from reparam_core import toy_data
 from reparam_ui import vae_figs as F
 from reparam_ui.common import (
+    DOWNLOAD_ICON,
     Param,
     csv_bytes,
     ensure_app_shell,
@@ -30,6 +31,7 @@ from reparam_ui.common import (
 )
 from reparam_ui.line_chart import line_chart_spec
 from reparam_ui.live_canvas import live_canvas
+from reparam_ui.messages import literal
 from reparam_ui.plot_element import preload as preload_plotly
 from reparam_ui.vae_figs import (
     CHUNK_MAX,
@@ -55,18 +57,18 @@ WIDTHS = (8, 16, 32, 64, 128, 256)
 BATCHES = (16, 32, 64, 128, 256, 512, 1024)
 
 PARAMS = {
-    "dataset": Param("moons", options=toy_data.DATASETS),
-    "n": Param(10_000, options=SAMPLE_SIZES),
-    "noise": Param(toy_data.DEFAULT_NOISE["moons"], lo=0.0, hi=2.0),
-    "hidden": Param(64, options=WIDTHS),
-    "zdim": Param(2, options=(1, 2)),
-    "lr": Param(5e-3, options=LRS),
-    "batch": Param(256, options=BATCHES),
-    "beta": Param(1.0, lo=0.0, hi=10.0),
-    "warmup": Param(1000, lo=0, hi=50_000),
-    "decay": Param(True),
-    "seed": Param(0, lo=0, hi=2**31 - 1),
-    "est": Param("pathwise", options=ESTIMATORS),
+    "vae_dataset": Param("moons", options=toy_data.DATASETS),
+    "vae_n": Param(10_000, options=SAMPLE_SIZES),
+    "vae_noise": Param(toy_data.DEFAULT_NOISE["moons"], lo=0.0, hi=2.0),
+    "vae_hidden": Param(64, options=WIDTHS),
+    "vae_zdim": Param(2, options=(1, 2)),
+    "vae_lr": Param(5e-3, options=LRS),
+    "vae_batch": Param(256, options=BATCHES),
+    "vae_beta": Param(1.0, lo=0.0, hi=10.0),
+    "vae_warmup": Param(1000, lo=0, hi=50_000),
+    "vae_decay": Param(True),
+    "vae_seed": Param(0, lo=0, hi=2**31 - 1),
+    "vae_est": Param("pathwise", options=ESTIMATORS),
 }
 
 
@@ -92,18 +94,18 @@ def ceiling(dataset: str, noise: float) -> float:
 def make_config(ss):
     vt = core()
     return vt.TrainConfig(
-        dataset=ss["dataset"],
-        n_samples=int(ss["n"]),
-        noise=float(ss["noise"]),
-        hidden=int(ss["hidden"]),
-        z_dim=int(ss["zdim"]),
-        lr=float(ss["lr"]),
-        lr_decay_steps=vt.TrainConfig.lr_decay_steps if ss["decay"] else 0,
-        batch_size=int(ss["batch"]),
-        beta=float(ss["beta"]),
-        warmup_steps=int(ss["warmup"]),
-        estimator=ss["est"],
-        seed=int(ss["seed"]),
+        dataset=ss["vae_dataset"],
+        n_samples=int(ss["vae_n"]),
+        noise=float(ss["vae_noise"]),
+        hidden=int(ss["vae_hidden"]),
+        z_dim=int(ss["vae_zdim"]),
+        lr=float(ss["vae_lr"]),
+        lr_decay_steps=vt.TrainConfig.lr_decay_steps if ss["vae_decay"] else 0,
+        batch_size=int(ss["vae_batch"]),
+        beta=float(ss["vae_beta"]),
+        warmup_steps=int(ss["vae_warmup"]),
+        estimator=ss["vae_est"],
+        seed=int(ss["vae_seed"]),
         max_seconds=RUN_CAP,
     ).validate()
 
@@ -147,7 +149,7 @@ def on_play() -> None:
 
 
 def on_dataset_change() -> None:
-    st.session_state.noise = toy_data.DEFAULT_NOISE[st.session_state.dataset]
+    st.session_state.vae_noise = toy_data.DEFAULT_NOISE[st.session_state.vae_dataset]
 
 
 def on_preset(name: str) -> None:
@@ -155,6 +157,7 @@ def on_preset(name: str) -> None:
     c = core().PRESETS[name]
     widgets = {"warmup": c.warmup_steps, "batch": c.batch_size, "decay": c.lr_decay_steps > 0}
     widgets.update(lr=c.lr, beta=c.beta, hidden=c.hidden, zdim=c.z_dim)
+    widgets = {f"vae_{k}": v for k, v in widgets.items()}
     st.session_state.update(widgets)
 
 
@@ -399,7 +402,7 @@ def downloads(trainer) -> None:
             file_name=name,
             mime=mime,
             key=f"vae_dl_{name}",
-            icon="📥",
+            icon=DOWNLOAD_ICON,
             on_click="ignore",
         )
 
@@ -438,38 +441,38 @@ for key in ("vae_playing", "vae_stored", "vae_session_s", "vae_ticks", "vae_run_
 init_from_query(PARAMS)
 with st.expander("Settings — changing one starts a new run", expanded=True):
     r1 = st.columns([1.2, 1.4, 1, 1, 1.4])
-    r1[0].selectbox("Dataset", toy_data.DATASETS, key="dataset", on_change=on_dataset_change)
-    r1[1].select_slider("Training samples", SAMPLE_SIZES, key="n")
+    r1[0].selectbox("Dataset", toy_data.DATASETS, key="vae_dataset", on_change=on_dataset_change)
+    r1[1].select_slider("Training samples", SAMPLE_SIZES, key="vae_n")
     r1[2].number_input(
         "Noise",
         min_value=0.0,
         max_value=2.0,
         step=0.01,
-        key="noise",
+        key="vae_noise",
         format="%.3f",
-        help=toy_data.NOISE_MEANING.get(st.session_state.dataset, ""),
+        help=toy_data.NOISE_MEANING.get(st.session_state.vae_dataset, ""),
     )
-    r1[3].number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
+    r1[3].number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="vae_seed")
     r1[4].radio(
-        "Encoder gradient", ESTIMATORS, key="est", format_func=lambda e: F.ESTIMATOR_LABELS[e]
+        "Encoder gradient", ESTIMATORS, key="vae_est", format_func=lambda e: F.ESTIMATOR_LABELS[e]
     )
     r2 = st.columns([1.2, 0.8, 1.4, 1.2, 1, 1, 1])
-    r2[0].select_slider("Hidden width", WIDTHS, key="hidden")
-    r2[1].radio("Latent dim", (1, 2), key="zdim", horizontal=True)
-    r2[2].select_slider("Learning rate", LRS, key="lr", format_func=lambda v: f"{v:g}")
-    r2[3].select_slider("Batch size", BATCHES, key="batch")
-    r2[4].number_input("KL weight β", min_value=0.0, max_value=10.0, step=0.1, key="beta")
+    r2[0].select_slider("Hidden width", WIDTHS, key="vae_hidden")
+    r2[1].radio("Latent dim", (1, 2), key="vae_zdim", horizontal=True)
+    r2[2].select_slider("Learning rate", LRS, key="vae_lr", format_func=lambda v: f"{v:g}")
+    r2[3].select_slider("Batch size", BATCHES, key="vae_batch")
+    r2[4].number_input("KL weight β", min_value=0.0, max_value=10.0, step=0.1, key="vae_beta")
     r2[5].number_input(
         "Warm-up steps",
         min_value=0,
         max_value=50_000,
         step=500,
-        key="warmup",
+        key="vae_warmup",
         help="β rises linearly from 0 over this many steps (0 = no warm-up).",
     )
     r2[6].checkbox(
         "Cosine lr decay",
-        key="decay",
+        key="vae_decay",
         help="Cosine decay of the learning rate to lr/10 over the first 10,000 steps.",
     )
     p1, p2, _ = st.columns([1, 1, 4])
@@ -511,7 +514,7 @@ if config is not None:
     try:
         ceil = ceiling(config.dataset, config.noise)
     except ValueError as exc:
-        st.warning(f"No ceiling line for this noise: {exc}")
+        st.warning(f"No ceiling line for this noise: {literal(exc, quote=False)}")
 
 b1, b2, b3, b4, _ = st.columns([1, 1, 1, 1, 3])
 playing = st.session_state.vae_playing

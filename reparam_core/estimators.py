@@ -13,7 +13,7 @@ Write x = μ + σε with ε ~ N(0, 1), φ the standard normal density. Four per-
 
 All four are unbiased for smooth f. The pathwise estimator uses f' as autograd gives it, so for a
 discontinuous f (the step 1[x > k]) it is biased: f' = 0 almost everywhere. For a continuous f with a
-kink (|x − k|) it stays unbiased. Cost per sample, in evaluations of f or f': `COST`.
+kink (|x − k|) it stays unbiased (it is absolutely continuous). Cost per sample: `COST`.
 
 `gradient_samples` draws n per-sample estimates. In `score_baseline` the baseline for sample i is
 estimated leave-one-out from the other samples, b_i = Σ_{j≠i} f_j s_j² / Σ_{j≠i} s_j², which is independent of
@@ -38,6 +38,10 @@ from reparam_core.validate import check_seed, finite, whole
 
 METHODS = ("pathwise", "score", "score_baseline", "measure_valued")
 WRT = ("mu", "sigma")
+#: Evaluations of f or f' per sample for one scalar θ, counting one f' (a backward pass, in practice
+#: a small multiple of one f) as one f. For D parameters the measure-valued estimator needs 2D
+#: evaluations of f (2 per parameter); pathwise still needs one backward pass, the score function
+#: one f (and ∇θ log p, which is cheap).
 COST = {"pathwise": 1, "score": 1, "score_baseline": 1, "measure_valued": 2}
 #: Largest sample count `gradient_samples` accepts (memory: a few arrays of N_MAX float64 ≈ 8 MB each).
 N_MAX = 1_000_000

@@ -50,9 +50,42 @@ def _check_k(k: float) -> float:
     return finite("k", k)
 
 
+def _num(v: float) -> str:
+    """|v| in LaTeX, as `:g` formats it but a power of ten as ×10^{n} (never Python's 1e-07)."""
+    text = f"{abs(v):g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return rf"{mantissa}\times 10^{{{int(exponent)}}}"
+
+
+def _minus(k: float) -> str:
+    """ "x − k" with the sign of k folded in: x - 3, x + 3, and x alone for k = 0."""
+    if k == 0:
+        return "x"
+    return f"x {'-' if k > 0 else '+'} {_num(k)}"
+
+
+def _times(c: float, x: str) -> str:
+    """The product c·x with the sign of c in front: -2\\,x^2, x^2, -x^2 (c ≠ 0)."""
+    sign = "-" if c < 0 else ""
+    return sign + (x if abs(c) == 1 else rf"{_num(c)}\,{x}")
+
+
+def _signed(v: float) -> str:
+    """v in LaTeX with its own sign, −0 as 0: -3, 0, 2.5."""
+    return ("-" if v < 0 else "") + _num(v)
+
+
 def square(k: float = 0.0) -> Fn:
     k = _check_k(k)
-    return Fn("square", k, lambda x: (x - k) ** 2, lambda x: 2.0 * (x - k), rf"(x - {k:g})^2")
+    return Fn(
+        "square",
+        k,
+        lambda x: (x - k) ** 2,
+        lambda x: 2.0 * (x - k),
+        "x^2" if k == 0 else f"({_minus(k)})^2",
+    )
 
 
 def exp(k: float = 1.0) -> Fn:
@@ -62,13 +95,17 @@ def exp(k: float = 1.0) -> Fn:
         k,
         lambda x: np.exp(-k * x**2),
         lambda x: -2.0 * k * x * np.exp(-k * x**2),
-        rf"\exp(-{k:g}\,x^2)",
+        r"\exp(0\cdot x^2) = 1" if k == 0 else rf"\exp({_times(-k, 'x^2')})",
     )
+
+
+def _cos_latex(k: float) -> str:
+    return r"\cos(0\cdot x) = 1" if k == 0 else rf"\cos({_times(k, 'x')})"
 
 
 def cos(k: float = 1.0) -> Fn:
     k = _check_k(k)
-    return Fn("cos", k, lambda x: np.cos(k * x), lambda x: -k * np.sin(k * x), rf"\cos({k:g}\,x)")
+    return Fn("cos", k, lambda x: np.cos(k * x), lambda x: -k * np.sin(k * x), _cos_latex(k))
 
 
 def step(k: float = 0.0) -> Fn:
@@ -78,7 +115,7 @@ def step(k: float = 0.0) -> Fn:
         k,
         lambda x: (np.asarray(x) > k).astype(float),
         lambda x: np.zeros_like(np.asarray(x, dtype=float)),
-        rf"\mathbb 1[x > {k:g}]",
+        rf"\mathbb 1[x > {_signed(k)}]",
         smooth=False,
         kinks=(k,),
     )
@@ -91,7 +128,7 @@ def abs_(k: float = 0.0) -> Fn:
         k,
         lambda x: np.abs(x - k),
         lambda x: np.sign(x - k),
-        rf"\lvert x - {k:g}\rvert",
+        rf"\lvert {_minus(k)}\rvert",
         smooth=False,
         kinks=(k,),
     )

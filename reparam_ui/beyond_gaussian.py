@@ -228,8 +228,11 @@ def render() -> None:
     st.header("Beyond the Gaussian")
     st.markdown(
         "The Gaussian trick needs a differentiable map $z = g_\\theta(\\varepsilon)$. A **discrete** "
-        "sample has none (it jumps), and a **Gamma** sample comes from a rejection sampler with no "
-        "explicit map. Here is what works instead, with numbers."
+        "sample has a map, $b = \\operatorname{onehot}(\\arg\\max(\\ell + G))$ with Gumbel noise "
+        "$G$ (Gumbel-max), but it is piecewise constant in the logits $\\ell$: its pathwise "
+        "gradient is 0 almost everywhere and misses the jumps. A **Gamma** sample has the map "
+        "$z = F^{-1}(u\\mid\\alpha)$, $u \\sim \\mathcal U(0, 1)$, only not in closed form (samplers "
+        "use rejection instead). Here is what works instead, with numbers."
     )
     _discrete_section()
     st.divider()
@@ -379,8 +382,9 @@ def _discrete_section() -> None:
 def _implicit_section() -> None:
     st.subheader("2 · Implicit reparameterization: Gamma(α, 1)")
     st.markdown(
-        "Gamma samplers are rejection samplers: no explicit $z = g(\\alpha, \\varepsilon)$. "
-        "Differentiate the standardization $F(z\\mid\\alpha) = u$ at fixed $u$ instead "
+        "Gamma has the map $z = F^{-1}(u\\mid\\alpha)$, $u \\sim \\mathcal U(0, 1)$, but $F^{-1}$ "
+        "has no closed form, so samplers use rejection (Marsaglia–Tsang) instead. Differentiate "
+        "the standardization $F(z\\mid\\alpha) = u$ at fixed $u$ instead of inverting it "
         "(Figurnov, Mohamed & Mnih 2018), as torch's `Gamma.rsample` does:"
     )
     st.latex(
@@ -432,9 +436,11 @@ def _implicit_section() -> None:
         "($d = \\alpha - \\tfrac13$, $c = 1/\\sqrt{9d}$) and accepts it with a probability that "
         "depends on α. Re-seed, move α by ±h, and some proposal flips between accepted and "
         "rejected: from there on sample i is a *different* proposal, and its difference quotient "
-        "is O(1/h). The sample path α ↦ z(α) is piecewise smooth with jumps, so it has no "
-        "derivative to converge to; with no flip, the quotient is the slope of the proposal map, "
-        "which misses how the acceptance region moves with α."
+        "is O(1/h). The sample path α ↦ z(α) is piecewise smooth with jumps: between jumps it "
+        "has a derivative (almost everywhere), the slope of the proposal map at fixed x, and as "
+        "h → 0 fewer proposals flip, so the finite differences converge to it. That limit is "
+        "*biased*: it misses the jumps, i.e. how the acceptance region moves with α (the "
+        "correction term of Naesseth et al. 2017)."
     )
     with st.spinner("Re-running the rejection sampler…"):
         fd = guarded(finite_differences, fd_name, float(alpha), int(n), seed)

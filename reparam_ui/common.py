@@ -17,6 +17,8 @@ from typing import Any
 
 import streamlit as st
 
+from reparam_ui.messages import error_text, url_warning
+
 
 def ensure_app_shell() -> None:
     """Make a deep link (e.g. /live_vae) on a fresh server run through app.py, not around it.
@@ -64,30 +66,33 @@ class Param:
     options: Sequence[Any] | None = None
 
     def parse(self, raw: str) -> Any:
-        """Parse a query-string value; raise ValueError if it is not acceptable."""
+        """Parse a query-string value; raise ValueError saying what is acceptable. The message
+        never quotes `raw` (it is the visitor's text: `messages.url_warning` shows it)."""
         kind = type(self.default)
         if kind is bool:
             if raw.lower() in ("1", "true", "yes", "on"):
                 return True
             if raw.lower() in ("0", "false", "no", "off"):
                 return False
-            raise ValueError(f"expected true/false, got {raw!r}")
-        if kind is int:
-            value: Any = int(float(raw)) if float(raw).is_integer() else None
-            if value is None:
-                raise ValueError(f"expected a whole number, got {raw!r}")
-        elif kind is float:
-            value = float(raw)
-            if not math.isfinite(value):
-                raise ValueError(f"expected a finite number, got {raw!r}")
+            raise ValueError("expected true or false")
+        if kind in (int, float):
+            try:
+                number = float(raw)
+            except ValueError:
+                raise ValueError("expected a number") from None
+            if not math.isfinite(number):
+                raise ValueError("expected a finite number")
+            if kind is int and not number.is_integer():
+                raise ValueError("expected a whole number")
+            value: Any = int(number) if kind is int else number
         else:
             value = raw
         if self.options is not None and value not in self.options:
-            raise ValueError(f"expected one of {list(self.options)}, got {raw!r}")
+            raise ValueError(f"expected one of {', '.join(map(str, self.options))}")
         if self.lo is not None and value < self.lo:
-            raise ValueError(f"must be ≥ {self.lo}, got {raw!r}")
+            raise ValueError(f"must be ≥ {self.lo:g}")
         if self.hi is not None and value > self.hi:
-            raise ValueError(f"must be ≤ {self.hi}, got {raw!r}")
+            raise ValueError(f"must be ≤ {self.hi:g}")
         return value
 
 
@@ -105,8 +110,20 @@ def init_from_query(params: dict[str, Param]) -> None:
             try:
                 value = spec.parse(raw)
             except ValueError as exc:
-                st.warning(f"URL parameter `{key}` ignored: {exc}. Using {spec.default!r}.")
+                st.warning(url_warning(key, str(exc), raw, spec.default))
         st.session_state[key] = value
+
+
+def warn_invalid_query(params: dict[str, Param]) -> None:
+    """For widgets Streamlit binds to the URL itself (`bind="query-params"`), which drops an
+    invalid value silently: the same visible warning as `init_from_query` gives."""
+    for key, spec in params.items():
+        raw = st.query_params.get(key)
+        if raw is not None:
+            try:
+                spec.parse(raw)
+            except ValueError as exc:
+                st.warning(url_warning(key, str(exc), raw, spec.default))
 
 
 def sync_query(params: dict[str, Param]) -> None:
@@ -137,7 +154,7 @@ def attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any | No
     try:
         return fn(*args, **kwargs), None
     except ValueError as exc:
-        return None, f"Invalid input — {exc}"
+        return None, error_text(exc)
 
 
 # Chart styling for both app themes. Streamlit's own plotly theme (`theme="streamlit"`) is
@@ -253,9 +270,13 @@ def markdown_table(columns: dict[str, Sequence[Any]], number: str = "{:.4g}") ->
     return "\n".join(lines)
 
 
+# a Material icon, not an emoji: Debian's Chromium has no emoji font and drew 📥 as an empty box
+DOWNLOAD_ICON = ":material/download:"
+
+
 def download_csv(label: str, columns: dict[str, Sequence[Any]], file_name: str, key: str) -> None:
     st.download_button(
-        label, csv_bytes(columns), file_name=file_name, mime="text/csv", key=key, icon="📥"
+        label, csv_bytes(columns), file_name=file_name, mime="text/csv", key=key, icon=DOWNLOAD_ICON
     )
 
 
@@ -279,7 +300,7 @@ def figure_html(fig: Any) -> bytes:
 def download_figure_html(label: str, fig: Any, file_name: str, key: str) -> None:
     """The figure as a standalone HTML file (plotly.js inlined, animations included)."""
     st.download_button(
-        label, figure_html(fig), file_name=file_name, mime="text/html", key=key, icon="📥"
+        label, figure_html(fig), file_name=file_name, mime="text/html", key=key, icon=DOWNLOAD_ICON
     )
 
 
@@ -303,7 +324,7 @@ def download_figure_html_deferred(label: str, fig: Any, file_name: str, key: str
         file_name=file_name,
         mime="text/html",
         key=key,
-        icon="📥",
+        icon=DOWNLOAD_ICON,
         on_click="ignore",
     )
 

@@ -191,7 +191,7 @@ def agreement_figure(result: dict) -> go.Figure:
                 y=result["density_error_ref"],
                 mode="lines",
                 line={"dash": "dot"},
-                name="c/√n (expected max error)",
+                name="c/√n (bound on the expected max error)",
             ),
         ]
     )

@@ -353,6 +353,17 @@ def variance_of_mean_spec(
     return {"data": data, "layout": layout}
 
 
+#: Relative tolerance below which an exact or Monte Carlo value is shown as 0. The quadrature of
+#: estimators.exact_all is accurate to ≈ 1e−9 relative (two resolutions agree to 1e−10 of each
+#: estimator's second moment, floored at 1e−6 of the largest), and a variance E[(ĝ − E ĝ)²] of an
+#: estimator that is constant cancels to round-off of that order: 1e−9 is above both and far below
+#: any value the sliders make. Means are compared with ZERO_RTOL × the scale of the problem (the
+#: largest of |∇| and the estimators' standard deviations), variances with ZERO_RTOL × its square.
+ZERO_RTOL = 1e-9
+#: The cost column: evaluations of f or f′ per sample, for one scalar θ (see `summary_caption`).
+COST_COLUMN = "f or f′ evals / sample"
+
+
 def summary_table(
     exact: Mapping, wrt: str, samples: Mapping[str, np.ndarray], n: int
 ) -> dict[str, list]:
@@ -360,23 +371,32 @@ def summary_table(
 
     `exact` is estimators.exact_all(...). Bias = E[ĝ] − true gradient. "Var ÷ best" is the
     variance ratio to the smallest variance among the unbiased estimators; "work ÷ best" the same
-    for Var·cost (variance per function evaluation). The z column is (MC mean − true)/(exact SE).
+    for Var·cost (variance per evaluation of f or f′, counting one f′ as one f). When the smallest
+    variance is 0 no ratio is shown (NaN). The z column is (MC mean − true)/SE with the exact SE
+    floored at ZERO_RTOL × scale, the accuracy of the exact mean: an estimator with zero variance
+    and a bias (pathwise on a step) then shows a huge |z|, not NaN. Values within ZERO_RTOL of the
+    scale of the problem (its square for variances) are exact zeros and shown as 0.
     """
     truth = exact["true", wrt]
-    rows = []
     scale = max([abs(truth)] + [math.sqrt(exact[wrt, m][1]) for m in METHODS])
+    tol = ZERO_RTOL * scale
+
+    def zero_mean(v: float) -> float:
+        return 0.0 if abs(v) <= tol else v
+
+    def zero_var(v: float) -> float:
+        return 0.0 if v <= ZERO_RTOL * scale**2 else v
+
+    rows = []
     for m in METHODS:
         mean, var = exact[wrt, m]
-        bias = mean - truth
-        if abs(bias) <= 1e-9 * scale:  # below the quadrature's accuracy: unbiased
-            bias = 0.0
-        rows.append((m, mean, var, bias))
-    unbiased = [r for r in rows if r[3] == 0.0]
-    best = min((r[2] for r in unbiased if r[2] > 0), default=math.nan)
-    best_work = min((r[2] * COST[r[0]] for r in unbiased if r[2] > 0), default=math.nan)
+        rows.append((m, zero_mean(mean), zero_var(var), zero_mean(mean - truth)))
+    unbiased = {m for m, _, _, bias in rows if bias == 0.0}
+    best = min((var for m, _, var, _ in rows if m in unbiased), default=math.nan)
+    best_work = min((var * COST[m] for m, _, var, _ in rows if m in unbiased), default=math.nan)
     cols: dict[str, list] = {
         "estimator": [],
-        "cost / sample": [],
+        COST_COLUMN: [],
         "true ∇": [],
         "E[ĝ]": [],
         "bias": [],
@@ -389,21 +409,65 @@ def summary_table(
         "z (MC vs true)": [],
     }
     for m, mean, var, bias in rows:
-        is_unbiased = any(r[0] == m for r in unbiased)
+        ratios = m in unbiased and best > 0  # no ratio to a zero variance (nor to NaN)
         se = math.sqrt(var / n)
         g = samples.get(m)
         mc_mean = float(np.mean(g)) if g is not None else math.nan
         mc_var = float(np.var(g, ddof=1)) if g is not None and len(g) > 1 else math.nan
+        diff = zero_mean(mc_mean - truth)
+        floor = max(se, tol)
         cols["estimator"].append(LABELS[m])
-        cols["cost / sample"].append(COST[m])
-        cols["true ∇"].append(truth)
+        cols[COST_COLUMN].append(COST[m])
+        cols["true ∇"].append(zero_mean(truth))
         cols["E[ĝ]"].append(mean)
         cols["bias"].append(bias)
         cols["Var[ĝ]"].append(var)
         cols[f"SE at N={n}"].append(se)
-        cols["Var ÷ best"].append(var / best if is_unbiased else math.nan)
-        cols["work ÷ best"].append(var * COST[m] / best_work if is_unbiased else math.nan)
-        cols["MC mean"].append(mc_mean)
-        cols["MC variance"].append(mc_var)
-        cols["z (MC vs true)"].append((mc_mean - truth) / se if se > 0 else math.nan)
+        cols["Var ÷ best"].append(var / best if ratios else math.nan)
+        cols["work ÷ best"].append(var * COST[m] / best_work if ratios else math.nan)
+        cols["MC mean"].append(zero_mean(mc_mean))
+        cols["MC variance"].append(zero_var(mc_var))
+        cols["z (MC vs true)"].append(
+            diff / floor if floor > 0 else (0.0 if diff == 0 else math.nan)
+        )
     return cols
+
+
+def summary_caption(table: Mapping[str, Sequence]) -> str:
+    """The caption under `summary_table`: what each column means, and which estimator is best,
+    has zero variance or is biased in this table."""
+    names = list(table["estimator"])
+    truth = table["true ∇"][0]
+    unbiased = [i for i, b in enumerate(table["bias"]) if b == 0.0]
+    zero = [names[i] for i in unbiased if table["Var[ĝ]"][i] == 0.0]
+    best = [names[i] for i, r in enumerate(table["Var ÷ best"]) if r == 1.0]
+    text = (
+        f"True gradient {truth:.6g}. Var[ĝ]: exact single-sample variance (score + baseline with "
+        "the exact b*). SE at N = √(Var/N). "
+    )
+    if zero:
+        best_here = f" (best here: {' and '.join(zero)}, with zero variance: no ratio is shown)"
+    else:
+        best_here = f" (best here: {best[0]})" if best else ""
+    text += (
+        f"Var ÷ best compares unbiased estimators{best_here}. The column “{COST_COLUMN}” is for "
+        "one scalar θ and counts one f′ (a backward pass, in practice a small multiple of one f) "
+        "as one f; work ÷ best multiplies Var by it. The measure-valued estimator needs 2 "
+        "evaluations of f per parameter (2D for D parameters), pathwise one backward pass and the "
+        "score function one f for all of them. z = (MC mean − true)/SE, the SE floored at "
+        "10⁻⁹ × the scale of the problem (the accuracy of the exact values): |z| ≲ 2 "
+        "is Monte Carlo noise, a large |z| is bias."
+    )
+    for i, name in enumerate(names):
+        if i in unbiased:
+            continue
+        text += (
+            f" Biased here: {name}, E[ĝ] = {table['E[ĝ]'][i]:.4g} against the true {truth:.4g}"
+            + (
+                " with zero variance: every sample is the same wrong value, so only the bias "
+                "column and z show it."
+                if table["Var[ĝ]"][i] == 0.0
+                else "."
+            )
+        )
+    return text

@@ -30,3 +30,18 @@ HOSTILE_TEXT = [
     "💥",
     "k*x; import os",
 ]
+
+# Values a crafted URL might carry: each must reach the page as text, never as a link, an HTML
+# element, a formula or a Streamlit icon.
+HOSTILE_URL_VALUES = [
+    "[Session expired: sign in again](https://evil.example/phish)",
+    "<b>bold</b><img src=x onerror=alert(1)>",
+    "javascript:alert(1)",
+    r"$\href{https://evil.example}{click}$",
+    "https://evil.example/www.evil.example",
+    ":material/warning: :red[alert] **bold**",
+    "x" * 5000,
+    "nan",
+    "inf",
+    "",
+]

@@ -62,9 +62,9 @@ NARROW = pytest.mark.xfail(
 )
 FORMULA_VIEWS = [  # page, query, displayed formulas it has
     ("home", "", 3),
-    ("change_of_variables", "mode=standardize", 7),
-    ("change_of_variables", "mode=reparameterize", 6),
-    ("change_of_variables", "view=Check+and+other+maps", 2),
+    ("change_of_variables", "cov_mode=standardize", 7),
+    ("change_of_variables", "cov_mode=reparameterize", 6),
+    ("change_of_variables", "cov_view=Check+and+other+maps", 2),
     ("gradient_estimators", "", 2),
     ("gradient_estimators", "ge_tab=Beyond+the+Gaussian", 5),
     ("live_vae", "", 1),
@@ -75,7 +75,7 @@ FORMULA_VIEWS = [  # page, query, displayed formulas it has
     "name, query, formulas, width",
     [(*v, 1280) for v in FORMULA_VIEWS]
     + [
-        pytest.param(*v, 1024, marks=NARROW if v[1].startswith("mode=") else ())
+        pytest.param(*v, 1024, marks=NARROW if v[1].startswith("cov_mode=") else ())
         for v in FORMULA_VIEWS
     ],
 )

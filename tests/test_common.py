@@ -89,6 +89,6 @@ def test_attempt_returns_the_message_of_a_value_error_and_nothing_else():
         return 1 / x
 
     assert common.attempt(check, 4) == (0.25, None)
-    assert common.attempt(check, -1) == (None, "Invalid input — x must be ≥ 0, got -1")
+    assert common.attempt(check, -1) == (None, "Invalid input — ` x must be ≥ 0, got -1 `")
     with pytest.raises(ZeroDivisionError):  # only bad input becomes a message
         common.attempt(check, 0)

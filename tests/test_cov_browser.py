@@ -35,7 +35,7 @@ def test_play_advances_the_frame_slider_without_a_rerun(app_url, page):
 
 
 def test_url_parameters_are_applied(app_url, page):
-    query = "mode=reparameterize&mu=-1.5&sigma=2&n=100&seed=3&speed=200"
+    query = "cov_mode=reparameterize&cov_mu=-1.5&cov_sigma=2&cov_n=100&cov_seed=3&cov_speed=200"
     open_page(page, app_url, NAME, query=query)
     wait_for_chart(page)
     for label, value in (("μ (mean)", -1.5), ("σ (std. dev., > 0)", 2.0), ("Seed", 3.0)):
@@ -43,22 +43,22 @@ def test_url_parameters_are_applied(app_url, page):
         assert float(slider.locator("input[type=range]").input_value()) == value, label
     assert page.get_by_role("radio", name="ε → x = μ + σε").is_checked()
     assert page.evaluate(RUG_LENGTH) == 100
-    assert "mu=-1.5" in page.url and "mode=reparameterize" in page.url
+    assert "cov_mu=-1.5" in page.url and "cov_mode=reparameterize" in page.url
     assert exception_count(page) == 0
 
 
 def test_check_view_renders_and_is_shareable(app_url, page):
-    open_page(page, app_url, NAME, query="map=sigmoid")
+    open_page(page, app_url, NAME, query="cov_map=sigmoid")
     page.get_by_text("Check and other maps", exact=True).click()
     wait_for_app(page)
     wait_for_chart(page, 2)
-    assert "view=Check" in page.url and "map=sigmoid" in page.url
+    assert "cov_view=Check" in page.url and "cov_map=sigmoid" in page.url
     assert exception_count(page) == 0
 
 
 @pytest.mark.parametrize("sigma", ["-1", "0.001"])
 def test_invalid_sigma_in_the_url_shows_a_message(app_url, page, sigma):
-    open_page(page, app_url, NAME, query=f"sigma={sigma}")
+    open_page(page, app_url, NAME, query=f"cov_sigma={sigma}")
     alert = page.locator("[data-testid=stAlert]").filter(has_text="sigma")
     assert alert.count() == 1 and alert.first.is_visible()
     assert exception_count(page) == 0
@@ -67,9 +67,9 @@ def test_invalid_sigma_in_the_url_shows_a_message(app_url, page, sigma):
 @pytest.mark.parametrize(
     "query",
     [
-        "mode=reparameterize&mu=-5&sigma=5&n=400&seed=1000000&speed=20",
-        "mu=5&sigma=0.05&n=20&speed=500&view=Check+and+other+maps&map=exp",
-        "mu=abc&sigma=inf&n=-3&seed=1e99&mode=zzz&view=nope",
+        "cov_mode=reparameterize&cov_mu=-5&cov_sigma=5&cov_n=400&cov_seed=1000000&cov_speed=20",
+        "cov_mu=5&cov_sigma=0.05&cov_n=20&cov_speed=500&cov_view=Check+and+other+maps&cov_map=exp",
+        "cov_mu=abc&cov_sigma=inf&cov_n=-3&cov_seed=1e99&cov_mode=zzz&cov_view=nope",
     ],
 )
 def test_extreme_values_raise_no_exception(app_url, page, query):

@@ -41,16 +41,16 @@ def set_up(at, **values):
     otherwise), then run."""
     for key, value in values.items():
         if key == "fn":
-            at.pills(key="fn").set_value(value)
+            at.pills(key="ge_fn").set_value(value)
         elif key == "wrt":
-            at.segmented_control(key="wrt").set_value(value)
+            at.segmented_control(key="ge_wrt").set_value(value)
         elif key == "expr":
             at.run()  # the field is shown only once "custom" is chosen
-            at.text_input(key="expr").set_value(value)
+            at.text_input(key="ge_expr").set_value(value)
         elif key == "n":
-            at.select_slider(key="n").set_value(value)
+            at.select_slider(key="ge_n").set_value(value)
         else:
-            at.slider(key=key).set_value(value)
+            at.slider(key=f"ge_{key}").set_value(value)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -99,11 +99,11 @@ def test_default_view_shows_everything():
     t = table(at)
     assert len(t) == 4
     assert t["true ∇"].iloc[0] == pytest.approx(2 * (1.0 - 2.0), rel=SHOWN)  # (x−2)², θ = μ
-    assert list(t["cost / sample"]) == [1, 1, 1, 2]
+    assert list(t["f or f′ evals / sample"]) == [1, 1, 1, 2]
     assert "SE at N=2000" in t.columns
     specs = charts(at)
     assert len(specs) == 2  # f/f′/density and one Monte Carlo view (histograms by default)
-    assert at.segmented_control(key="mc_view").value == "hist"
+    assert at.segmented_control(key="ge_mc_view").value == "hist"
     assert len(at.latex) == 2  # f(x) and ∇E[f]; the four formulas sit in a lazy expander
     assert len(at.get("download_button")) == 1
     assert [t.label for t in at.tabs] == TABS
@@ -156,14 +156,15 @@ def test_n_and_seed_change_the_monte_carlo_run(session):
     assert "SE at N=1" in table(at).columns
 
 
-def test_invalid_sigma_is_an_error_message_and_the_page_recovers(session):
-    at = set_up(session, fn="square", k=0.0, mu=1.0, sigma=0.0, wrt="mu")
-    assert "sigma must be > 0, got 0" in errors(at)
-    assert not any(m.value.startswith("| estimator |") for m in at.markdown)  # no table
-    assert len(charts(at)) == 1  # the f plot (no density) still renders
-    at = set_up(session, sigma=1.0)
+def test_the_sigma_slider_starts_at_the_smallest_valid_sigma():
+    """σ = 0 is not on the slider (it used to be, under a label saying σ > 0); from the URL it is
+    ignored with a warning naming the parameter, and the defaults' numbers are shown."""
+    at = url_app(ge_sigma="0")
+    slider = at.slider(key="ge_sigma")
+    assert slider.min == 0.25 and slider.value == 1.0
+    assert any("`ge_sigma`" in w.value and "≥ 0.25" in w.value for w in at.warning)
     assert not at.error
-    assert table(at)["Var[ĝ]"].iloc[1] == pytest.approx(30.0, rel=SHOWN)  # score, μ: Fig. 2
+    assert table(at)["true ∇"].iloc[0] == pytest.approx(-2.0)  # (x − 2)², μ = 1: 2(μ − k)
 
 
 def test_divergent_expectation_is_reported(session):
@@ -206,11 +207,11 @@ def test_custom_text_input_is_shown_only_for_custom(session):
     at = set_up(session, fn="cos")
     assert not at.text_input
     at = set_up(session, fn="custom", expr="x")
-    assert at.text_input(key="expr").value == "x"
+    assert at.text_input(key="ge_expr").value == "x"
     at = set_up(session, fn="square")
     assert not at.text_input
     at = set_up(session, fn="custom")  # the expression is kept while it is hidden
-    assert at.text_input(key="expr").value == "x"
+    assert at.text_input(key="ge_expr").value == "x"
 
 
 @pytest.mark.parametrize(
@@ -221,7 +222,7 @@ def test_case_buttons_load_the_set_up(label, fn, k):
     next(b for b in at.button if b.label == label).click().run()
     assert not at.exception
     assert at.session_state["ge_tab"] == TABS[0]  # back on the Monte Carlo tab, with the case
-    assert at.pills(key="fn").value == fn and at.slider(key="k").value == k
+    assert at.pills(key="ge_fn").value == fn and at.slider(key="ge_k").value == k
     t = table(at)
     if fn == "step":
         assert t["bias"].iloc[0] == pytest.approx(-0.24197072451914337, rel=SHOWN)  # −φ(1)
@@ -243,46 +244,50 @@ def url_app(**query):
 
 
 def test_fig2_opens_from_the_url_and_follows_the_seed():
-    at = url_app(ge_tab=TABS[1], seed="7")
+    at = url_app(ge_tab=TABS[1], ge_seed="7")
     text = " ".join(m.value for m in at.markdown)
     assert "(seed 7)" in text
     assert len(charts(at)) == 1 and len(at.get("download_button")) == 1
     first = charts(at)[0]["data"][1]["y"]  # Monte Carlo points of the first panel
     open_tab(at, TABS[0])
-    at.slider(key="seed").set_value(8).run()
+    at.slider(key="ge_seed").set_value(8).run()
     open_tab(at, TABS[1])
     assert "(seed 8)" in " ".join(m.value for m in at.markdown)
     assert charts(at)[0]["data"][1]["y"] != first
 
 
 def test_url_state_is_applied():
-    at = url_app(fn="cos", k="3", mu="0.5", sigma="2", wrt="sigma", n="200", seed="9")
-    assert at.pills(key="fn").value == "cos" and at.segmented_control(key="wrt").value == "sigma"
-    assert at.slider(key="k").value == 3.0 and at.slider(key="sigma").value == 2.0
-    assert at.slider(key="seed").value == 9 and at.select_slider(key="n").value == 200
+    at = url_app(
+        ge_fn="cos", ge_k="3", ge_mu="0.5", ge_sigma="2", ge_wrt="sigma", ge_n="200", ge_seed="9"
+    )
+    assert (
+        at.pills(key="ge_fn").value == "cos" and at.segmented_control(key="ge_wrt").value == "sigma"
+    )
+    assert at.slider(key="ge_k").value == 3.0 and at.slider(key="ge_sigma").value == 2.0
+    assert at.slider(key="ge_seed").value == 9 and at.select_slider(key="ge_n").value == 200
     truth = closed_gradient("cos", 3.0, 0.5, 2.0)[1]
     assert table(at)["true ∇"].iloc[0] == pytest.approx(truth, rel=SHOWN, abs=1e-14)
     assert "SE at N=200" in table(at).columns
 
 
 def test_invalid_url_values_warn_and_fall_back():
-    at = url_app(fn="nope", k="abc", sigma="-1", n="300", wrt="tau", seed="1001")
+    at = url_app(ge_fn="nope", ge_k="abc", ge_sigma="-1", ge_n="300", ge_wrt="tau", ge_seed="1001")
     warnings = " ".join(w.value for w in at.warning)
     for key in ("fn", "k", "sigma", "n", "wrt", "seed"):  # N off its grid, seed past 1000
-        assert f"`{key}`" in warnings
+        assert f"`ge_{key}`" in warnings
     assert table(at)["true ∇"].iloc[0] == pytest.approx(-2.0)  # the defaults
 
 
 def test_controls_are_written_to_the_url(session):
     at = set_up(session, fn="abs", k=1.5, mu=0.0, sigma=2.0, wrt="mu", n=500, seed=4)
-    assert at.query_params["fn"] == ["abs"] or at.query_params["fn"] == "abs"
+    assert at.query_params["ge_fn"] == ["abs"] or at.query_params["ge_fn"] == "abs"
     got = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
-    assert got["k"] == "1.5" and got["sigma"] == "2.0" and got["n"] == "500"
+    assert got["ge_k"] == "1.5" and got["ge_sigma"] == "2.0" and got["ge_n"] == "500"
 
 
 EXTREMES = [
     dict(fn="cos", k=20.0, mu=-10.0, sigma=10.0, wrt="sigma", n=100_000, seed=1000),
-    dict(fn="exp", k=20.0, mu=10.0, sigma=0.0, wrt="mu", n=1, seed=0),
+    dict(fn="exp", k=20.0, mu=10.0, sigma=0.25, wrt="mu", n=1, seed=0),
     dict(fn="exp", k=20.0, mu=10.0, sigma=10.0, wrt="mu", n=1, seed=0),
     dict(fn="step", k=20.0, mu=-10.0, sigma=0.25, wrt="sigma", n=2, seed=0),
     dict(fn="square", k=-20.0, mu=10.0, sigma=10.0, wrt="sigma", n=100_000, seed=5),
@@ -293,23 +298,20 @@ EXTREMES = [
 @pytest.mark.parametrize("values", EXTREMES)
 def test_extreme_control_values_never_raise(session, values):
     at = set_up(session, **values)
-    if values["sigma"] == 0.0:
-        assert "sigma" in errors(at)
-    else:
-        assert not at.error, errors(at)
-        assert len(table(at)) == 4
+    assert not at.error, errors(at)
+    assert len(table(at)) == 4
 
 
 def test_monte_carlo_view_switches_figures_and_is_in_the_url():
     at = app_test(PAGE)
     titles = []
     for view in ("running", "var_n", "hist"):
-        at.segmented_control(key="mc_view").set_value(view).run()
+        at.segmented_control(key="ge_mc_view").set_value(view).run()
         assert not at.exception
         specs = charts(at)
         assert len(specs) == 2
         titles.append(specs[1]["layout"]["title"]["text"])
-        assert at.query_params["mc_view"] == view
+        assert at.query_params["ge_mc_view"] == view
     assert len(set(titles)) == 3  # three different figures
 
 

@@ -48,10 +48,10 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
     after = page.evaluate(CHART_STATE)
     assert after[0]["y"] != before[0]["y"]  # f(x) redrawn
     # the histograms are below the fold (1000 px): redrawn when they come near (plot_element.js)
-    assert page.locator(".st-key-fig_hist .rl-plot[data-deferred]").count() == 1
+    assert page.locator(".st-key-ge_fig_hist .rl-plot[data-deferred]").count() == 1
     assert page.evaluate(CHART_STATE)[1] == before[1]
     # the histograms, then the running means (the other Monte Carlo view), mark the new truth
-    for view, key in (("Histograms", "fig_hist"), ("Running means", "fig_running")):
+    for view, key in (("Histograms", "ge_fig_hist"), ("Running means", "ge_fig_running")):
         if view != "Histograms":
             page.locator("[data-testid=stButtonGroup] button").filter(has_text=view).click()
             wait_for_app(page)
@@ -75,8 +75,8 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
 @pytest.mark.parametrize(
     "query",
     [
-        "fn=cos&k=20&mu=-10&sigma=10&wrt=sigma&n=100000&seed=2147483647",
-        "fn=step&k=-20&mu=10&sigma=0.01&wrt=mu&n=1&seed=0",
+        "ge_fn=cos&ge_k=20&ge_mu=-10&ge_sigma=10&ge_wrt=sigma&ge_n=100000&ge_seed=2147483647",
+        "ge_fn=step&ge_k=-20&ge_mu=10&ge_sigma=0.01&ge_wrt=mu&ge_n=1&ge_seed=0",
         "fn=square&sigma=0&k=nan&n=-3&wrt=tau",
         "fn=custom&expr=__import__('os')",
     ],
@@ -89,9 +89,9 @@ def test_extreme_and_invalid_settings_never_raise(app_url, page, query):
     assert page.locator(".rl-plot, [data-testid=stAlert]").count() >= 1
 
 
-MARK_F = """() => { const gd = document.querySelector('.st-key-fig_f .rl-plot');
+MARK_F = """() => { const gd = document.querySelector('.st-key-ge_fig_f .rl-plot');
     gd.__mark = 'same node'; return gd._fullLayout.width; }"""
-F_STATE = """() => { const gd = document.querySelector('.st-key-fig_f .rl-plot');
+F_STATE = """() => { const gd = document.querySelector('.st-key-ge_fig_f .rl-plot');
     return {mark: gd.__mark, width: gd._fullLayout.width, title: gd.layout.title.text,
             svgs: gd.querySelectorAll('.main-svg').length}; }"""
 
@@ -115,7 +115,7 @@ def test_charts_update_in_place_and_follow_the_column_width(app_url, page):
     page.locator("[data-testid=stSidebar]").hover()  # the collapse button shows on hover
     page.locator("[data-testid=stSidebarCollapseButton] button").click()
     page.wait_for_function(
-        f"() => document.querySelector('.st-key-fig_f .rl-plot')._fullLayout.width > {width} + 100"
+        f"() => document.querySelector('.st-key-ge_fig_f .rl-plot')._fullLayout.width > {width} + 100"
     )
     assert page.evaluate(F_STATE)["mark"] == "same node"
 
@@ -161,7 +161,7 @@ COUNT_DRAWS = """() => {
   window.__draws = {};
   const react = window.Plotly.react;
   window.Plotly.react = function (gd, ...rest) {
-    const key = gd.closest('[class*=st-key-fig]').className.match(/st-key-(fig\\w+)/)[1];
+    const key = gd.closest('[class*=st-key-ge_fig]').className.match(/st-key-(ge_fig\\w+)/)[1];
     window.__draws[key] = (window.__draws[key] || 0) + 1;
     return react.call(this, gd, ...rest);
   };
@@ -180,9 +180,9 @@ def test_a_chart_whose_figure_did_not_change_is_not_redrawn(app_url, page):
     sliders.nth(4).focus()  # seed
     page.keyboard.press("ArrowRight")
     wait_for_app(page)
-    assert page.evaluate("window.__draws") == {"fig_hist": 1}
+    assert page.evaluate("window.__draws") == {"ge_fig_hist": 1}
     sliders.nth(0).focus()  # k: both change
     page.keyboard.press("ArrowRight")
     wait_for_app(page)
-    assert page.evaluate("window.__draws") == {"fig_hist": 2, "fig_f": 1}
+    assert page.evaluate("window.__draws") == {"ge_fig_hist": 2, "ge_fig_f": 1}
     assert exception_count(page) == 0

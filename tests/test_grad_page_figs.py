@@ -108,11 +108,11 @@ def test_summary_table_bias_efficiency_and_z(run):
     assert t["bias"][1:] == [0.0, 0.0, 0.0]
     ratios = t["Var ÷ best"][1:]
     assert min(ratios) == 1.0 and all(r >= 1.0 for r in ratios)
-    assert t["cost / sample"] == [1, 1, 1, 2]
+    assert t[G.COST_COLUMN] == [1, 1, 1, 2]
     for i, m in enumerate(E.METHODS):
         assert t["SE at N=3000"][i] == pytest.approx(math.sqrt(exact["mu", m][1] / 3000))
     assert all(abs(z) < 5 for z in t["z (MC vs true)"][1:])
-    assert abs(t["z (MC vs true)"][0]) > 5 or math.isnan(t["z (MC vs true)"][0])
+    assert t["z (MC vs true)"][0] < -1e6  # zero variance: the SE floor makes the bias show
 
 
 def test_panels_sit_on_their_own_axes(run):

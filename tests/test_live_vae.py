@@ -22,8 +22,9 @@ def small_app(**settings):
 
 
 def set_widget(at, key, value):
+    """Set the page's widget for setting `key` (its session key is `vae_` + key)."""
     for kind in ("selectbox", "select_slider", "number_input", "radio", "checkbox"):
-        widgets = [w for w in getattr(at, kind) if w.key == key]
+        widgets = [w for w in getattr(at, kind) if w.key == f"vae_{key}"]
         if widgets:
             widgets[0].set_value(value)
             return
@@ -50,8 +51,8 @@ def test_page_renders_with_defaults_and_all_charts():
     at = app_test("pages/live_vae.py")
     no_exception(at)
     assert at.title[0].value == "Live VAE"
-    assert at.selectbox(key="dataset").value == "moons"
-    assert at.radio(key="est").value == "pathwise"
+    assert at.selectbox(key="vae_dataset").value == "moons"
+    assert at.radio(key="vae_est").value == "pathwise"
     assert metric(at, "step") == "0"
     # before any training: no plotly chart at all (a first visit loads no plotly). The empty
     # loss chart (with the ceiling line) and the untrained model view share one canvas; the
@@ -103,7 +104,7 @@ def test_step_trains_and_charts_the_loss_with_the_ceiling_line():
 def test_switching_the_estimator_keeps_the_other_curve_for_comparison():
     at = small_app()
     at.button(key="vae_step").click().run()
-    at.radio(key="est").set_value("score").run()
+    at.radio(key="vae_est").set_value("score").run()
     no_exception(at)
     assert metric(at, "step") == "0"  # a new run
     at.button(key="vae_step").click().run()
@@ -129,7 +130,7 @@ def test_learning_rate_one_diverges_into_a_message_not_a_crash():
                     or isinstance(v, str)
                 )
     # the restored model still draws finite charts; changing lr starts a clean run
-    at.select_slider(key="lr").set_value(0.003).run()
+    at.select_slider(key="vae_lr").set_value(0.003).run()
     at.button(key="vae_step").click().run()
     no_exception(at)
     assert not at.error and metric(at, "step") == "100"
@@ -140,7 +141,7 @@ def test_bad_noise_is_an_error_message_and_the_page_keeps_working():
     no_exception(at)
     assert any("noise" in e.value for e in at.error)
     assert not figures(at) and not at.metric  # no run is shown or trained with invalid settings
-    at.number_input(key="noise").set_value(0.1).run()
+    at.number_input(key="vae_noise").set_value(0.1).run()
     no_exception(at)
     assert not at.error
     at.button(key="vae_step").click().run()
@@ -150,9 +151,9 @@ def test_bad_noise_is_an_error_message_and_the_page_keeps_working():
 def test_dataset_change_resets_noise_and_every_dataset_trains():
     at = small_app()
     for name, noise in (("circles", 0.08), ("checkerboard", 0.0), ("8gaussians", 0.5)):
-        at.selectbox(key="dataset").set_value(name).run()
+        at.selectbox(key="vae_dataset").set_value(name).run()
         no_exception(at)
-        assert at.number_input(key="noise").value == noise
+        assert at.number_input(key="vae_noise").value == noise
         at.button(key="vae_step").click().run()
         no_exception(at)
         assert metric(at, "step") == "100"
@@ -172,25 +173,25 @@ def test_presets_set_the_widgets():
     at = app_test("pages/live_vae.py")
     at.button(key="vae_preset_plain").click().run()
     no_exception(at)
-    assert at.number_input(key="warmup").value == 0
-    assert at.select_slider(key="batch").value == 128
-    assert at.checkbox(key="decay").value is False
+    assert at.number_input(key="vae_warmup").value == 0
+    assert at.select_slider(key="vae_batch").value == 128
+    assert at.checkbox(key="vae_decay").value is False
     at.button(key="vae_preset_default").click().run()
-    assert at.number_input(key="warmup").value == 1000 and at.checkbox(key="decay").value
-    assert at.select_slider(key="batch").value == 256
+    assert at.number_input(key="vae_warmup").value == 1000 and at.checkbox(key="vae_decay").value
+    assert at.select_slider(key="vae_batch").value == 256
 
 
 def test_url_settings_are_read_and_bad_ones_warned():
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update({"lr": "5", "hidden": "32", "est": "score_baseline"})
+    at.query_params.update({"vae_lr": "5", "vae_hidden": "32", "vae_est": "score_baseline"})
     at.run()
     at.switch_page("pages/live_vae.py").run()
     no_exception(at)
-    assert at.select_slider(key="hidden").value == 32
-    assert at.radio(key="est").value == "score_baseline"
-    assert at.select_slider(key="lr").value == 0.005  # the default
+    assert at.select_slider(key="vae_hidden").value == 32
+    assert at.radio(key="vae_est").value == "score_baseline"
+    assert at.select_slider(key="vae_lr").value == 0.005  # the default
     assert any("lr" in w.value for w in at.warning)
 
 

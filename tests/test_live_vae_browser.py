@@ -27,7 +27,7 @@ CANVAS_PIXELS_JS = f"""() => {{  // drawn pixels in the model view (the canvas b
 
 
 def test_play_advances_and_pause_stops(app_url, page):
-    open_page(page, app_url, "live_vae", query="n=2000&hidden=32&batch=128")
+    open_page(page, app_url, "live_vae", query="vae_n=2000&vae_hidden=32&vae_batch=128")
     assert exception_count(page) == 0
     assert page.evaluate(STEP_JS) == 0
     # a first visit draws the untrained model on the canvas and loads no plotly chart
@@ -80,7 +80,7 @@ def test_charts_redrawn_on_most_ticks(app_url, page):
     its next run starts, so a chart drawn at the end of a tick was lost on ~3 ticks in 4 (the
     counter moved 3.6 times a second, the chart 1.0); the page draws first, then trains. The
     model view (canvas) is redrawn on the same ticks."""
-    open_page(page, app_url, "live_vae", query="n=2000&hidden=32&batch=128")
+    open_page(page, app_url, "live_vae", query="vae_n=2000&vae_hidden=32&vae_batch=128")
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"() => ({STEP_JS})() > 0")
     ticks, redraws, views = page.evaluate(COUNT_CHANGES_JS, [STEP_JS, CHART_JS, CANVAS_JS])

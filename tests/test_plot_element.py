@@ -88,7 +88,7 @@ def test_every_trace_type_in_the_source_is_in_the_build():
 def test_every_trace_a_page_sends_is_in_the_build(page, view):
     at = app_test(page)
     if view is not None:
-        at.segmented_control(key="view").set_value(view).run()
+        at.segmented_control(key="cov_view").set_value(view).run()
     types = {t.get("type", "scatter") for fig in figures(at) for t in fig["data"]}
     assert types and types <= traces_in(BUILD), types
 
