@@ -36,7 +36,7 @@ CELLS = sum(len(ks) for ks in SWEEP.values()) * len(E.WRT) * len(E.METHODS)
 
 
 def full_sweep() -> dict:
-    return {name: E.exact_sweep(name, ks, 1.0, 1.0) for name, ks in SWEEP.items()}
+    return {name: E.exact_sweep(name, ks, (1.0, 1.0)) for name, ks in SWEEP.items()}
 
 
 def sweep_seconds(repeats: int = 5) -> float:
@@ -99,12 +99,12 @@ def quad_seconds_per_cell(cases_per_cost: int = 1) -> tuple[float, int, float]:
     t = time.perf_counter()
     for name, ks in SWEEP.items():
         for k in ks[np.linspace(10, 89, cases_per_cost).astype(int)]:
-            ours = E.exact_sweep(name, [k], 1.0, 1.0)
+            ours = E.exact_sweep(name, [k], (1.0, 1.0))
             for wrt in E.WRT:
                 for method in E.METHODS:
                     mean, var = quad_cell(F.get(name, float(k)), wrt, method)
                     cells += 1
-                    worst = max(worst, abs(ours[wrt, method][1][0] - var) / var)
+                    worst = max(worst, abs(ours[wrt].variance[method][0] - var) / var)
     return (time.perf_counter() - t) / cells, cells, worst
 
 

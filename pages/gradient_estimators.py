@@ -28,7 +28,7 @@ from reparam_ui.plot_element import preload as preload_plotly
 ensure_app_shell()
 preload_plotly()  # first: plotly.js loads while the widgets render
 
-N_PAGE_MAX = 100_000  # samples per estimator on the page (the core allows up to E.N_MAX)
+N_PAGE_MAX = 100_000  # samples per estimator on the page (the core allows up to validate.N_MAX)
 # N on a roughly logarithmic grid (a slider, not a number box: the page then loads no number-input
 # code at all, ≈ 0.06 s of page load), seeds 0–1000 (drag the seed to watch the Monte Carlo noise)
 N_OPTIONS = (1, 2, 3, 5, *(m * 10**e for e in range(1, 5) for m in (1, 2, 5)), N_PAGE_MAX)
@@ -79,16 +79,18 @@ def make_fn(name: str, k: float, source: str) -> F.Fn:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def exact_all(name: str, k: float, mu: float, sigma: float, source: str) -> dict:
-    return E.exact_all(make_fn(name, k, source), mu, sigma)
+def exact_stats(name: str, k: float, mu: float, sigma: float, source: str) -> dict:
+    """{θ: ExactStats} for θ ∈ {μ, σ}."""
+    return E.exact_stats(make_fn(name, k, source), (mu, sigma))
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
 def fig2_exact() -> dict:
+    """{cost: (ks, {θ: {method: single-sample variances}})}."""
     out = {}
     for name, ks in FIG2_KS.items():
-        sweep = E.exact_sweep(name, ks, 1.0, 1.0)
-        out[name] = (ks, {key: v[1] for key, v in sweep.items() if key[0] != "true"})
+        sweep = E.exact_sweep(name, ks, (1.0, 1.0))
+        out[name] = (ks, {wrt: stats.variance for wrt, stats in sweep.items()})
     return out
 
 
@@ -97,17 +99,13 @@ def fig2_monte_carlo(seed: int) -> dict:
     out = {}
     for name, ks in FIG2_KS.items():
         picks = ks[np.linspace(4, len(ks) - 5, FIG2_MC_POINTS).round().astype(int)]
-        var = {}
-        for wrt in E.WRT:
-            for m in E.METHODS:
-                var[wrt, m] = np.array(
-                    [
-                        E.gradient_samples(F.get(name, kk), 1.0, 1.0, wrt, m, FIG2_MC_N, seed).var(
-                            ddof=1
-                        )
-                        for kk in picks
-                    ]
-                )
+        var = {
+            wrt: {
+                m: np.array([mc_variance(F.get(name, kk), m, seed, wrt) for kk in picks])
+                for m in E.METHODS
+            }
+            for wrt in E.WRT
+        }
         out[name] = (picks, var)
     return out
 
@@ -118,8 +116,13 @@ def fig2_figure(seed: int) -> dict:
     return G.variance_curves_figure(fig2_exact(), fig2_monte_carlo(seed)).to_dict()
 
 
+def mc_variance(f: F.Fn, method: str, seed: int, wrt: str) -> float:
+    """Sample variance of FIG2_MC_N single-sample estimates at μ = σ = 1."""
+    return E.gradient_samples(f, (1.0, 1.0), method, FIG2_MC_N, seed, wrt=wrt).var(ddof=1)
+
+
 def monte_carlo(f: F.Fn, mu: float, sigma: float, wrt: str, n: int, seed: int) -> dict:
-    return {m: E.gradient_samples(f, mu, sigma, wrt, m, n, seed) for m in E.METHODS}
+    return {m: E.gradient_samples(f, (mu, sigma), m, n, seed, wrt=wrt) for m in E.METHODS}
 
 
 # Figures are cached as plain dicts per input (built once, sent as they are on each rerun); the
@@ -150,12 +153,10 @@ def function_view(name: str, k: float, mu: float, sigma: float, source: str) -> 
     }
 
 
-MC_FIGURES = {
-    "hist": lambda exact, wrt, samples, n: G.histogram_spec(samples, exact["true", wrt]),
-    "running": lambda exact, wrt, samples, n: G.running_mean_spec(samples, exact["true", wrt]),
-    "var_n": lambda exact, wrt, samples, n: G.variance_of_mean_spec(
-        {m: exact[wrt, m][1] for m in E.METHODS}, samples, n
-    ),
+MC_FIGURES = {  # (ExactStats of θ, samples, n) → figure spec
+    "hist": lambda exact, samples, n: G.histogram_spec(samples, exact.true),
+    "running": lambda exact, samples, n: G.running_mean_spec(samples, exact.true),
+    "var_n": lambda exact, samples, n: G.variance_of_mean_spec(exact.variance, samples, n),
 }
 
 
@@ -173,11 +174,11 @@ def mc_view(
 ) -> dict:
     """One Monte Carlo run of n samples per estimator → the summary table and the figure of the
     chosen view (only that one is built: a control change rebuilds one figure, not three)."""
-    exact = exact_all(name, k, mu, sigma, source)
+    exact = exact_stats(name, k, mu, sigma, source)[wrt]
     samples = monte_carlo(make_fn(name, k, source), mu, sigma, wrt, n, seed)
     return {
-        "table": G.summary_table(exact, wrt, samples, n),
-        "figure": MC_FIGURES[view](exact, wrt, samples, n),
+        "table": G.summary_table(exact, samples, n),
+        "figure": MC_FIGURES[view](exact, samples, n),
     }
 
 
@@ -240,7 +241,7 @@ def setup_and_run() -> None:
             f = call(make_fn, "custom", k, source)
     else:
         f = call(make_fn, fn_name, k, "")
-    exact = call(exact_all, fn_name, k, mu, sigma, source) if f is not None else None
+    exact = call(exact_stats, fn_name, k, mu, sigma, source) if f is not None else None
     view = call(function_view, fn_name, k, mu, sigma, source) if f is not None else None
     shown = ss.get("ge_mc_view") or "hist"  # the view control below, as of this run
     run = (
@@ -366,15 +367,21 @@ def fig2_section() -> None:
         "variance": [],
     }
     for name, (ks, var) in sweeps.items():
-        for (w, m), v in var.items():
-            curve_rows["cost"] += [name] * len(ks)
-            curve_rows["k"] += [float(x) for x in ks]
-            curve_rows["theta"] += [w] * len(ks)
-            curve_rows["estimator"] += [m] * len(ks)
-            curve_rows["variance"] += [float(x) for x in v]
+        for w, per_method in var.items():
+            for m, v in per_method.items():
+                curve_rows["cost"] += [name] * len(ks)
+                curve_rows["k"] += [float(x) for x in ks]
+                curve_rows["theta"] += [w] * len(ks)
+                curve_rows["estimator"] += [m] * len(ks)
+                curve_rows["variance"] += [float(x) for x in v]
     download_csv(
         "Download the curves (CSV)", curve_rows, file_name="fig2_variance.csv", key="ge_dl_fig2"
     )
+
+
+def exact_mu(name: str, k: float):
+    """ExactStats of θ = μ at μ = σ = 1 (the failures tab's cases)."""
+    return exact_stats(name, k, 1.0, 1.0, "")["mu"]
 
 
 def failures_section() -> None:
@@ -383,15 +390,15 @@ def failures_section() -> None:
     st.header("Where each estimator fails or loses")
     st.caption("All numbers below are computed now, exactly, at μ = σ = 1 and θ = μ.")
 
-    step, absf = exact_all("step", 0.0, 1.0, 1.0, ""), exact_all("abs", 0.0, 1.0, 1.0, "")
-    cos5, exp10 = exact_all("cos", 5.0, 1.0, 1.0, ""), exact_all("exp", 10.0, 1.0, 1.0, "")
-    sq_far = exact_all("square", -3.0, 1.0, 1.0, "")
-    sq_mu = sweeps["square"][1]
+    step, absf = exact_mu("step", 0.0), exact_mu("abs", 0.0)
+    cos5, exp10 = exact_mu("cos", 5.0), exact_mu("exp", 10.0)
+    sq_far = exact_mu("square", -3.0)
+    sq_mu = sweeps["square"][1]["mu"]
 
     def crossing(name: str) -> str:
         """First k of the Fig. 2 sweep where the pathwise variance exceeds the score function's."""
         ks, var = sweeps[name]
-        above = np.nonzero(var["mu", "pathwise"] > var["mu", "score"])[0]
+        above = np.nonzero(var["mu"]["pathwise"] > var["mu"]["score"])[0]
         return f"{ks[above[0]]:.3g}" if above.size else "never in the range"
 
     c1, c2, c3 = st.columns(3)
@@ -399,15 +406,15 @@ def failures_section() -> None:
         st.subheader("Jumps: pathwise is silently biased")
         st.markdown(
             f"For the step $\\mathbb 1[x>0]$ the true gradient is "
-            f"$\\varphi(1) = {step['true', 'mu']:.4f}$, but autograd's $f'=0$ makes every pathwise "
-            f"sample exactly **{step['mu', 'pathwise'][0]:.0f}** (variance "
-            f"{step['mu', 'pathwise'][1]:.0f}: confidently wrong). The score function is unbiased: "
-            f"mean {step['mu', 'score'][0]:.4f}, variance {step['mu', 'score'][1]:.3f}; "
-            f"measure-valued: variance {step['mu', 'measure_valued'][1]:.4f}."
+            f"$\\varphi(1) = {step.true:.4f}$, but autograd's $f'=0$ makes every pathwise "
+            f"sample exactly **{step.mean['pathwise']:.0f}** (variance "
+            f"{step.variance['pathwise']:.0f}: confidently wrong). The score function is unbiased: "
+            f"mean {step.mean['score']:.4f}, variance {step.variance['score']:.3f}; "
+            f"measure-valued: variance {step.variance['measure_valued']:.4f}."
         )
         st.markdown(
-            f"A kink is harmless: for $|x|$ the pathwise mean {absf['mu', 'pathwise'][0]:.4f} equals "
-            f"the true gradient $2\\Phi(1)-1 = {absf['true', 'mu']:.4f}$, because $f$ is "
+            f"A kink is harmless: for $|x|$ the pathwise mean {absf.mean['pathwise']:.4f} equals "
+            f"the true gradient $2\\Phi(1)-1 = {absf.true:.4f}$, because $f$ is "
             "absolutely continuous (here Lipschitz, $|f'| \\le 1$): differentiating inside the "
             "expectation is still valid. Continuity alone is not enough: the Cantor function is "
             "continuous, yet its derivative is 0 almost everywhere."
@@ -421,9 +428,9 @@ def failures_section() -> None:
     with c2, st.container(border=True):
         st.subheader("Sharp or wiggly f: pathwise loses")
         st.markdown(
-            f"$\\cos(5x)$: pathwise variance **{cos5['mu', 'pathwise'][1]:.2f}** against the score "
-            f"function's **{cos5['mu', 'score'][1]:.3f}** ({cos5['mu', 'pathwise'][1] / cos5['mu', 'score'][1]:.0f}×). "
-            f"$\\exp(-10x^2)$: {exp10['mu', 'pathwise'][1]:.3f} against {exp10['mu', 'score'][1]:.3f}. "
+            f"$\\cos(5x)$: pathwise variance **{cos5.variance['pathwise']:.2f}** against the score "
+            f"function's **{cos5.variance['score']:.3f}** ({cos5.variance['pathwise'] / cos5.variance['score']:.0f}×). "
+            f"$\\exp(-10x^2)$: {exp10.variance['pathwise']:.3f} against {exp10.variance['score']:.3f}. "
             f"f′ grows with k while |f| stays ≤ 1. On the Fig. 2 sweep the pathwise variance exceeds "
             f"the score function's from k = {crossing('cos')} for cos(kx) and k = {crossing('exp')} "
             "for exp(−kx²)."
@@ -437,12 +444,12 @@ def failures_section() -> None:
     with c3, st.container(border=True):
         st.subheader("f far from μ: the score function explodes")
         st.markdown(
-            f"$(x-k)^2$ with $k=-3$: score-function variance **{sq_far['mu', 'score'][1]:.0f}**, "
-            f"pathwise **{sq_far['mu', 'pathwise'][1]:.0f}** $=4\\sigma^2$ for every $k$. Over "
-            f"$k\\in[-3,3]$ the score variance ranges {sq_mu['mu', 'score'].min():.0f}–"
-            f"{sq_mu['mu', 'score'].max():.0f} (it grows like $(\\mu-k)^4$); the optimal baseline cuts it "
-            f"to {sq_far['mu', 'score_baseline'][1]:.0f} at k = −3, still "
-            f"{sq_far['mu', 'score_baseline'][1] / sq_far['mu', 'pathwise'][1]:.0f}× the pathwise one."
+            f"$(x-k)^2$ with $k=-3$: score-function variance **{sq_far.variance['score']:.0f}**, "
+            f"pathwise **{sq_far.variance['pathwise']:.0f}** $=4\\sigma^2$ for every $k$. Over "
+            f"$k\\in[-3,3]$ the score variance ranges {sq_mu['score'].min():.0f}–"
+            f"{sq_mu['score'].max():.0f} (it grows like $(\\mu-k)^4$); the optimal baseline cuts it "
+            f"to {sq_far.variance['score_baseline']:.0f} at k = −3, still "
+            f"{sq_far.variance['score_baseline'] / sq_far.variance['pathwise']:.0f}× the pathwise one."
         )
         st.button(
             "Try (x + 3)²",

@@ -19,13 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from reparam_core.transforms import (
-    KS_MEAN_SQRT_N,
-    N_MAX,
-    TransformedDensity,
-    ks_distance,
-)
-from reparam_core.validate import finite, whole
+from reparam_core.transforms import KS_MEAN_SQRT_N, TransformedDensity, ks_distance
+from reparam_core.validate import N_MAX, fraction, whole
 
 Array = np.ndarray
 
@@ -51,9 +46,7 @@ def bin_average_density(cdf: Callable[[Array], Array], edges: Array) -> Array:
 def central_edges(density: TransformedDensity, bins: int = 30, mass: float = 0.995) -> Array:
     """`bins` equal-width bins spanning the central `mass` of the law (quantiles via the base)."""
     bins = whole("bins", bins, 2, 500)
-    mass = finite("mass", mass)
-    if not 0 < mass < 1:
-        raise ValueError(f"mass must be in (0, 1), got {mass!r}")
+    mass = fraction("mass", mass)
     base, h = density.base, density.transform
     z = np.sqrt(2.0) * _erfinv(mass)  # ±z base standard deviations hold `mass`
     ends = h.forward(np.array([base.mu - z * base.sigma, base.mu + z * base.sigma]))

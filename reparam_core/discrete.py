@@ -19,7 +19,9 @@ Per-sample estimators (g is a K-vector, one entry per logit):
 
 For K = 2, z₀ = σ((θ + L)/τ) with L = G₀ − G₁ ~ Logistic(0, 1) (Binary Concrete), so the mean and
 variance of the relaxed estimators are 1-D integrals over L, done here by quadrature. For K > 2
-they are Monte Carlo averages with a fixed seed (said in the result's `how`).
+they are Monte Carlo averages with a fixed seed (said in the result's `how`). `gradient_samples(f,
+theta, method, n, seed, tau=)` has the call shape every family shares; `tau_curves` returns a
+`TauCurves`, the shared `ExactStats` along τ.
 
 As τ → 0 the Gumbel-softmax mean → the exact gradient (bias → 0) while its variance grows like 1/τ;
 as τ grows z → uniform and both the gradient and its variance → 0 (bias → −exact gradient). The
@@ -35,20 +37,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reparam_core import quadrature, registry
+from reparam_core.stats import ExactStats
 from reparam_core.validate import check_n as _check_n
 from reparam_core.validate import check_seed as _check_seed
+from reparam_core.validate import choice, in_range, whole
 from reparam_core.validate import finite as _finite
-from reparam_core.validate import whole
 
 Array = np.ndarray
 
-METHODS = ("reinforce", "reinforce_loo", "gumbel_softmax", "straight_through")
-LABELS = {
-    "reinforce": "REINFORCE",
-    "reinforce_loo": "REINFORCE + leave-one-out baseline",
-    "gumbel_softmax": "Gumbel-softmax (Concrete)",
-    "straight_through": "Straight-through Gumbel-softmax",
-}
+METHODS = registry.methods("discrete")
 RELAXED = ("gumbel_softmax", "straight_through")
 
 
@@ -57,7 +55,8 @@ RELAXED = ("gumbel_softmax", "straight_through")
 
 @dataclass(frozen=True)
 class Objective:
-    """f on the simplex: `f(z)` maps (..., K) → (...), `grad(z)` maps (..., K) → (..., K).
+    """f on the simplex (a `functions.Objective`): `f(z)` maps (..., K) → (...), its gradient
+    `df(z)` maps (..., K) → (..., K).
 
     `phi`/`dphi` are the scalar shape φ with f(z) = Σ_k w_k φ(z_k − t_k) (w = (1, 0, …) for
     Bernoulli: f depends on b = z₀ only).
@@ -78,7 +77,7 @@ class Objective:
         z = np.asarray(z, dtype=float)
         return np.sum(np.asarray(self.weights) * self.phi(z - np.asarray(self.t)), axis=-1)
 
-    def grad(self, z: Array) -> Array:
+    def df(self, z: Array) -> Array:
         z = np.asarray(z, dtype=float)
         return np.asarray(self.weights) * self.dphi(z - np.asarray(self.t))
 
@@ -93,8 +92,7 @@ SHAPE_NAMES = tuple(SHAPES)
 
 def bernoulli_objective(shape: str = "square", t: float = 0.45) -> Objective:
     """f(b) = φ(b − t) on b ∈ [0, 1]; default the REBAR toy (b − 0.45)² (Tucker et al. 2017)."""
-    if shape not in SHAPES:
-        raise ValueError(f"shape must be one of {list(SHAPE_NAMES)}, got {shape!r}")
+    shape = choice("shape", shape, SHAPE_NAMES)
     t = _finite("t", t)
     phi, dphi, tex = SHAPES[shape]
     return Objective(shape, (t, 0.0), (1.0, 0.0), phi, dphi, tex.format(b="b", t=f"{t:g}"))
@@ -102,8 +100,7 @@ def bernoulli_objective(shape: str = "square", t: float = 0.45) -> Objective:
 
 def categorical_objective(shape: str = "square", t: float = 0.45, K: int = 3) -> Objective:
     """f(z) = Σ_k φ(z_k − t_k) with target t = (t, (1−t)/(K−1), …) on the simplex."""
-    if shape not in SHAPES:
-        raise ValueError(f"shape must be one of {list(SHAPE_NAMES)}, got {shape!r}")
+    shape = choice("shape", shape, SHAPE_NAMES)
     t = _finite("t", t)
     K = whole("K", K, 2, 10)
     target = (t,) + ((1.0 - t) / (K - 1),) * (K - 1)
@@ -121,8 +118,7 @@ def _logits(fn: Objective, theta: float | Array) -> Array:
         th = _finite("theta", theta)
         if fn.K != 2:
             raise ValueError(f"theta must be a logit vector of length {fn.K} for this objective")
-        if abs(th) > 50:
-            raise ValueError(f"theta must be in [-50, 50], got {th!r}")
+        th = in_range("theta", th, -50, 50)
         return np.array([th, 0.0])
     try:
         logits = np.asarray(theta, dtype=float)
@@ -136,16 +132,7 @@ def _logits(fn: Objective, theta: float | Array) -> Array:
 
 
 def _check_tau(tau: float) -> float:
-    tau = _finite("tau", tau)
-    if not 1e-3 <= tau <= 1e3:
-        raise ValueError(f"tau must be in [0.001, 1000], got {tau!r}")
-    return tau
-
-
-def _check_method(method: str) -> str:
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
-    return method
+    return in_range("tau", tau, 1e-3, 1e3)
 
 
 # ---------------------------------------------------------------------------- exact
@@ -202,16 +189,17 @@ def _per_sample(fn: Objective, logits: Array, method: str, G: Array, tau: float)
         baseline = (np.sum(fb) - fb) / (n - 1)
         return (fb - baseline)[..., None] * (b - p)
     if method == "gumbel_softmax":
-        return _through(z, fn.grad(z), tau)
-    return _through(z, fn.grad(b), tau)  # straight_through
+        return _through(z, fn.df(z), tau)
+    return _through(z, fn.df(b), tau)  # straight_through
 
 
 def gradient_samples(
-    fn: Objective,
+    f: Objective,
     theta: float | Array,
     method: str,
     n: int,
     seed: int = 0,
+    *,
     tau: float = 0.5,
 ) -> Array:
     """n per-sample estimates of ∇_l E[f(b)], shape (n, K); their mean is the estimator.
@@ -220,13 +208,13 @@ def gradient_samples(
     sample i's baseline is the mean of f over the other n − 1 samples (needs n ≥ 2), so the rows
     are not independent; their mean is still unbiased.
     """
-    logits = _logits(fn, theta)
-    method = _check_method(method)
+    logits = _logits(f, theta)
+    method = choice("method", method, METHODS)
     n = _check_n(n, 2 if method == "reinforce_loo" else 1)
     tau = _check_tau(tau)
     seed = _check_seed(seed)
-    G = np.random.default_rng(seed).gumbel(size=(n, fn.K))
-    return _per_sample(fn, logits, method, G, tau)
+    G = np.random.default_rng(seed).gumbel(size=(n, f.K))
+    return _per_sample(f, logits, method, G, tau)
 
 
 def relaxed_samples(logits: Array, taus: Array, n: int, seed: int = 0) -> Array:
@@ -272,17 +260,6 @@ def loo_variance(fn: Objective, theta: float | Array, n: int) -> Array:
     return 2.0 / (n * (n - 1)) * (2.0 * (n - 2) * zeta1 + zeta2)
 
 
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
-
-
-def _panels(a: float, b: float, width: float) -> tuple[Array, Array]:
-    """Composite 8-point Gauss–Legendre nodes and weights on [a, b], panels ≤ `width` wide."""
-    m = max(1, int(math.ceil((b - a) / width)))
-    edges = np.linspace(a, b, m + 1)
-    mid, half = (edges[1:] + edges[:-1]) / 2, (edges[1:] - edges[:-1]) / 2
-    return (mid[:, None] + half[:, None] * _GL_X).ravel(), (half[:, None] * _GL_W).ravel()
-
-
 def _binary_relaxed_moments(fn: Objective, theta: float, tau: float) -> dict[str, tuple]:
     """Mean and single-sample variance of ∂/∂θ for the two relaxed estimators, K = 2.
 
@@ -297,7 +274,7 @@ def _binary_relaxed_moments(fn: Objective, theta: float, tau: float) -> dict[str
             breaks.add(math.log(tk / (1.0 - tk)))
     edges = sorted(b for b in breaks if -half <= b <= half)
     width = min(1.0, 1.0 / tau) / 2.0
-    parts = [_panels(a, b, width) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    parts = [quadrature.uniform(a, b, width, 8) for a, b in zip(edges[:-1], edges[1:], strict=True)]
     u = np.concatenate([p[0] for p in parts])
     w = np.concatenate([p[1] for p in parts])
     lv = np.abs(tau * u - theta)
@@ -306,7 +283,7 @@ def _binary_relaxed_moments(fn: Objective, theta: float, tau: float) -> dict[str
     z = np.stack([z0, 1.0 - z0], axis=-1)
     b = np.stack([(u > 0).astype(float), (u <= 0).astype(float)], axis=-1)
     out: dict[str, tuple] = {}
-    for method, df in (("gumbel_softmax", fn.grad(z)), ("straight_through", fn.grad(b))):
+    for method, df in (("gumbel_softmax", fn.df(z)), ("straight_through", fn.df(b))):
         g = _through(z, df, tau)[:, 0]
         m1, m2 = float(np.sum(w * dens * g)), float(np.sum(w * dens * g**2))
         out[method] = (m1, max(m2 - m1**2, 0.0))
@@ -314,8 +291,9 @@ def _binary_relaxed_moments(fn: Objective, theta: float, tau: float) -> dict[str
 
 
 @dataclass(frozen=True)
-class TauCurves:
-    """Per method: mean, bias and variance of the n-sample estimate of ∂/∂l₀ at each τ.
+class TauCurves(ExactStats):
+    """`ExactStats` of the n-sample estimate of ∂/∂l₀ along τ: `true` the exact gradient, per method
+    `mean` (and `bias`, `mse`) and `variance` arrays over `taus`.
 
     `variance[method]` is the variance of the mean of n samples (single-sample variance / n,
     or the exact LOO variance); `mc_se[method]` is the Monte Carlo standard error of `mean`
@@ -323,20 +301,13 @@ class TauCurves:
     """
 
     taus: Array
-    exact: float
     n: int
-    mean: dict[str, Array]
-    variance: dict[str, Array]
     mc_se: dict[str, Array]
     how: dict[str, str]
 
     @property
-    def bias(self) -> dict[str, Array]:
-        return {m: v - self.exact for m, v in self.mean.items()}
-
-    @property
-    def mse(self) -> dict[str, Array]:
-        return {m: (self.mean[m] - self.exact) ** 2 + self.variance[m] for m in self.mean}
+    def exact(self) -> float:
+        return self.true
 
 
 def tau_curves(
@@ -382,17 +353,17 @@ def tau_curves(
             how[method] = "exact (quadrature over the logistic noise)"
     else:
         a = logits + np.random.default_rng(seed).gumbel(size=(mc_samples, fn.K))
-        df_hard = fn.grad(np.eye(fn.K)[np.argmax(a, axis=-1)])
+        df_hard = fn.df(np.eye(fn.K)[np.argmax(a, axis=-1)])
         for i, tau in enumerate(taus):
             z = softmax(a / tau)
-            for method, df in (("gumbel_softmax", fn.grad(z)), ("straight_through", df_hard)):
+            for method, df in (("gumbel_softmax", fn.df(z)), ("straight_through", df_hard)):
                 g = _through(z, df, float(tau))[:, 0]
                 v1 = float(np.var(g, ddof=1))
                 mean[method][i], var[method][i] = float(np.mean(g)), v1 / n
                 se[method][i] = math.sqrt(v1 / mc_samples)
         for method in RELAXED:
             how[method] = f"Monte Carlo ({mc_samples:,} Gumbel draws, seed {seed})"
-    return TauCurves(taus, exact, n, mean, var, se, how)
+    return TauCurves(exact, mean, var, taus, n, se, how)
 
 
 def straight_through_limit(fn: Objective, theta: float) -> float:
@@ -405,6 +376,6 @@ def straight_through_limit(fn: Objective, theta: float) -> float:
     if fn.K != 2:
         raise ValueError("theta: the straight-through limit is for Bernoulli (K = 2) only")
     p = softmax(logits)[0]
-    d0 = fn.grad(np.array([0.0, 1.0]))[0]
-    d1 = fn.grad(np.array([1.0, 0.0]))[0]
+    d0 = fn.df(np.array([0.0, 1.0]))[0]
+    d1 = fn.df(np.array([1.0, 0.0]))[0]
     return float(p * (1 - p) * (d0 + d1) / 2)

@@ -15,11 +15,13 @@ All four are unbiased for smooth f. The pathwise estimator uses f' as autograd g
 discontinuous f (the step 1[x > k]) it is biased: f' = 0 almost everywhere. For a continuous f with a
 kink (|x − k|) it stays unbiased (it is absolutely continuous). Cost per sample: `COST`.
 
-`gradient_samples` draws n per-sample estimates. In `score_baseline` the baseline for sample i is
+`gradient_samples(f, (mu, sigma), method, n, seed, wrt=)` draws n per-sample estimates (the call
+shape every family shares; names, labels and costs in `registry.GAUSSIAN`). In `score_baseline` the baseline for sample i is
 estimated leave-one-out from the other samples, b_i = Σ_{j≠i} f_j s_j² / Σ_{j≠i} s_j², which is independent of
 sample i, so E[(f_i − b_i) s_i] = E[f s] and the estimate stays unbiased (b = 0 when n = 1).
 
-`exact_stats` returns E[ĝ] and Var[ĝ] for one sample by numerical integration over ε: composite
+`exact_stats(f, (mu, sigma))` returns, per θ, an `ExactStats`: the true gradient and E[ĝ], Var[ĝ]
+of one sample of each estimator, by numerical integration over ε: composite
 Gauss–Legendre panels on [−L, L], split at 0 and at f's kinks, refined until two resolutions agree.
 The coupled Maxwell pair needs E[f(μ+σM) f(μ+σUM)] = ∫ m φ(m) f(μ+σm) C(m) dm with
 C(m) = ∫₀^m f(μ+σt) dt, a 2-D integral over the triangle 0 < t/m < 1, computed with a panel-wise
@@ -31,29 +33,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.polynomial import legendre
 
+from reparam_core import quadrature, registry
 from reparam_core.functions import Fn, get
-from reparam_core.validate import check_seed, finite, whole
+from reparam_core.functions import check as _check_f
+from reparam_core.stats import ExactStats
+from reparam_core.validate import N_MAX, check_seed, choice, finite, positive, whole
 
-METHODS = ("pathwise", "score", "score_baseline", "measure_valued")
+METHODS = registry.methods("gaussian")
 WRT = ("mu", "sigma")
-#: Evaluations of f or f' per sample for one scalar θ, counting one f' (a backward pass, in practice
-#: a small multiple of one f) as one f. For D parameters the measure-valued estimator needs 2D
-#: evaluations of f (2 per parameter); pathwise still needs one backward pass, the score function
-#: one f (and ∇θ log p, which is cheap).
-COST = {"pathwise": 1, "score": 1, "score_baseline": 1, "measure_valued": 2}
-#: Largest sample count `gradient_samples` accepts (memory: a few arrays of N_MAX float64 ≈ 8 MB each).
-N_MAX = 1_000_000
+#: Evaluations of f or f' per sample for one scalar θ (registry.Estimator.cost).
+COST = {m: e.cost for m, e in registry.GAUSSIAN.items()}
 #: Integration range in ε: [−L, L]. φ(12) ≈ 2e−32, so polynomial-growth integrands are exact to rounding.
 L = 12.0
-
-LABELS = {
-    "pathwise": "pathwise (reparam.)",
-    "score": "score function",
-    "score_baseline": "score + optimal baseline",
-    "measure_valued": "measure-valued (coupled)",
-}
 
 _SQRT2PI = math.sqrt(2.0 * math.pi)
 
@@ -61,26 +53,13 @@ _SQRT2PI = math.sqrt(2.0 * math.pi)
 # ---------------------------------------------------------------------------- validation
 
 
-def _check_f(f: object) -> Fn:
-    if not isinstance(f, Fn):
-        raise ValueError(f"f must be a reparam_core.functions.Fn, got {type(f).__name__}")
-    return f
-
-
-_check_real = finite  # a finite real number (validate.finite: not a bool, not a string)
-
-
-def _check_sigma(sigma: object) -> float:
-    sigma = _check_real("sigma", sigma)
-    if sigma <= 0:
-        raise ValueError(f"sigma must be > 0, got {sigma:g}")
-    return sigma
-
-
-def _check_choice(name: str, value: object, options: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in options:
-        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
-    return value
+def _normal(theta: object) -> tuple[float, float]:
+    """θ = (μ, σ) of N(μ, σ²): μ finite, σ > 0."""
+    try:
+        mu, sigma = theta
+    except (TypeError, ValueError):
+        raise ValueError(f"theta must be a pair (mu, sigma), got {theta!r}") from None
+    return finite("mu", mu), positive("sigma", sigma)
 
 
 def _values(fn, x: np.ndarray, what: str) -> np.ndarray:
@@ -110,9 +89,10 @@ def draw_eps(n: int, seed: int) -> np.ndarray:
 
 
 def gradient_samples(
-    f: Fn, mu: float, sigma: float, wrt: str, method: str, n: int, seed: int
+    f: Fn, theta: tuple[float, float], method: str, n: int, seed: int = 0, *, wrt: str = "mu"
 ) -> np.ndarray:
-    """n independent-draw per-sample estimates ĝ_i of ∂/∂θ E_{x~N(mu, sigma²)}[f(x)] (θ = `wrt`).
+    """n independent-draw per-sample estimates ĝ_i of ∂/∂θ E_{x~N(mu, sigma²)}[f(x)], where
+    theta = (mu, sigma) and θ = `wrt` ∈ WRT.
 
     See the module docstring for each `method`. The pathwise/score draws are `draw_eps(n, seed)`;
     the measure-valued ones are W = √2·Weibull(2) (θ = μ) or M = ±√χ²₃, U ~ U(0,1) (θ = σ) from
@@ -120,10 +100,9 @@ def gradient_samples(
     Raises ValueError naming the bad parameter (n must be an integer in [1, N_MAX]).
     """
     f = _check_f(f)
-    mu = _check_real("mu", mu)
-    sigma = _check_sigma(sigma)
-    wrt = _check_choice("wrt", wrt, WRT)
-    method = _check_choice("method", method, METHODS)
+    mu, sigma = _normal(theta)
+    wrt = choice("wrt", wrt, WRT)
+    method = choice("method", method, METHODS)
     n = whole("n", n, 1, N_MAX)
     seed = check_seed(seed)
 
@@ -161,18 +140,8 @@ def gradient_samples(
 # ---------------------------------------------------------------------------- quadrature
 
 _Q = 20  # Gauss–Legendre nodes per panel
-_XI, _WQ = legendre.leggauss(_Q)
-
-
-def _integration_matrix() -> np.ndarray:
-    """S with Σ_j S_ij g(ξ_j) ≈ ∫_{−1}^{ξ_i} g(t) dt (exact for polynomials of degree < Q)."""
-    eye = np.eye(_Q)
-    v = legendre.legvander(_XI, _Q - 1)
-    vint = np.stack([legendre.legval(_XI, legendre.legint(eye[j], lbnd=-1)) for j in range(_Q)], 1)
-    return vint @ np.linalg.inv(v)
-
-
-_S = _integration_matrix()
+_XI, _WQ = quadrature.rule(_Q)
+_S = quadrature.integration_matrix(_Q)
 
 
 def _half_grid(breaks: np.ndarray, panels: int):
@@ -327,64 +296,50 @@ def _agree(a, b) -> bool:
     return True
 
 
-def exact_all(f: Fn, mu: float, sigma: float) -> dict:
-    """Exact single-sample statistics of every estimator, one integration pass.
+def exact_stats(f: Fn, theta: tuple[float, float]) -> dict[str, ExactStats]:
+    """Exact single-sample statistics of every estimator for θ = μ and θ = σ, one integration pass.
 
-    Returns {(wrt, method): (E ĝ, Var ĝ)} for all wrt ∈ WRT, method ∈ METHODS, plus
-    {("true", wrt): ∂θ E[f]} — the true gradient, from the score identity E[f s].
-    For score_baseline the variance is that of (f − b*) s with the exact b* = E[f s²]/E[s²].
-    """
-    f = _check_f(f)
-    mu = _check_real("mu", mu)
-    sigma = _check_sigma(sigma)
-    res = _converged([f], mu, sigma)
-    out = {
-        key: (float(v[0][0]), max(float(v[1][0]), 0.0)) for key, v in res.items() if key != "true"
-    }
-    for wrt in WRT:
-        out["true", wrt] = float(res["true"][wrt][0])
-    return out
-
-
-def exact_stats(f: Fn, mu: float, sigma: float, wrt: str, method: str) -> tuple[float, float]:
-    """(E[ĝ], Var[ĝ]) of one sample of `method` for ∂/∂θ E_{x~N(mu, sigma²)}[f(x)], θ = `wrt`.
-
-    E[ĝ] is the true gradient for every unbiased estimator; for `pathwise` on a discontinuous f it
-    is E[f'(x) ∂x/∂θ] ≠ the true gradient (`true_gradient` gives that). Var[ĝ] = E[ĝ²] − E[ĝ]²,
-    by numerical integration over ε (module docstring), relative accuracy ≈ 1e−9 for the
-    registry functions. For `score_baseline` the variance uses the exact optimal baseline
+    Returns {wrt: ExactStats} for wrt ∈ WRT. `true` is ∂θ E[f] from the score identity E[f s]
+    (the true gradient even where pathwise is biased); `mean[method]` is E[ĝ], which differs from it
+    for `pathwise` on a discontinuous f (E[f'(x) ∂x/∂θ]); `variance[method]` = E[ĝ²] − E[ĝ]², by
+    numerical integration over ε (module docstring), relative accuracy ≈ 1e−9 for the registry
+    functions. For score_baseline the variance is that of (f − b*) s with the exact optimal
     b* = E[f s²]/E[s²] (the leave-one-out samples of `gradient_samples` approach it as n grows).
     """
-    wrt = _check_choice("wrt", wrt, WRT)
-    method = _check_choice("method", method, METHODS)
-    return exact_all(f, mu, sigma)[wrt, method]
+    f = _check_f(f)
+    mu, sigma = _normal(theta)
+    res = _converged([f], mu, sigma)
+    return {
+        wrt: ExactStats(
+            float(res["true"][wrt][0]),
+            {m: float(res[wrt, m][0][0]) for m in METHODS},
+            {m: max(float(res[wrt, m][1][0]), 0.0) for m in METHODS},
+        )
+        for wrt in WRT
+    }
 
 
-def true_gradient(f: Fn, mu: float, sigma: float, wrt: str) -> float:
-    """∂/∂θ E_{x~N(mu, sigma²)}[f(x)] = E[f(x) ∂θ log N(x | mu, sigma²)], exact by quadrature."""
-    wrt = _check_choice("wrt", wrt, WRT)
-    return exact_all(f, mu, sigma)["true", wrt]
+def exact_sweep(name: str, ks, theta: tuple[float, float] = (1.0, 1.0)) -> dict[str, ExactStats]:
+    """`exact_stats` for f = functions.get(name, k) over an array of k, vectorized over k.
 
-
-def exact_sweep(name: str, ks, mu: float = 1.0, sigma: float = 1.0) -> dict:
-    """Exact statistics for f = functions.get(name, k) over an array of k, vectorized over k.
-
-    Returns {(wrt, method): (means, variances)} with arrays of len(ks), plus
-    {("true", wrt): gradients}. The Mohamed et al. 2020 Fig. 2 curves are
-    exact_sweep("square", linspace(−3, 3, 100)), ("exp", logspace(−1, 1, 100)),
+    Returns {wrt: ExactStats} whose values are arrays of len(ks). The Mohamed et al. 2020 Fig. 2
+    curves are exact_sweep("square", linspace(−3, 3, 100)), ("exp", logspace(−1, 1, 100)),
     ("cos", logspace(log10 0.5, log10 5, 100)) at mu = sigma = 1.
     """
-    mu = _check_real("mu", mu)
-    sigma = _check_sigma(sigma)
+    mu, sigma = _normal(theta)
     ks = np.atleast_1d(np.asarray(ks, dtype=float))
     if ks.ndim != 1 or ks.size == 0:
         raise ValueError(f"ks must be a non-empty 1-D array of numbers, got shape {ks.shape}")
     fns = [get(name, k) for k in ks]
     res = _converged(fns, mu, sigma)
-    out = {key: (v[0], np.maximum(v[1], 0.0)) for key, v in res.items() if key != "true"}
-    for wrt in WRT:
-        out["true", wrt] = res["true"][wrt]
-    return out
+    return {
+        wrt: ExactStats(
+            res["true"][wrt],
+            {m: res[wrt, m][0] for m in METHODS},
+            {m: np.maximum(res[wrt, m][1], 0.0) for m in METHODS},
+        )
+        for wrt in WRT
+    }
 
 
 # ---------------------------------------------------------------------------- Monte Carlo summaries

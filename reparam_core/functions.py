@@ -1,6 +1,12 @@
 """Test functions f(x; k) for gradient estimation, each with its value and derivative.
 
-The three smooth costs of Mohamed et al. 2020 (Fig. 2) and two non-differentiable ones:
+Every family's `gradient_samples(f, theta, method, n, seed, **options)` takes an `Objective`: a
+named f with its derivative `df` and LaTeX. `Fn` is the one test-function type, and `get(name, k,
+family)` the one way to look one up: family "gaussian" (x ~ N(μ, σ²)) or "gamma" (z ~ Gamma(α, 1)).
+The discrete family's objectives on the simplex are built by `discrete.bernoulli_objective` and
+`discrete.categorical_objective`.
+
+Gaussian family: the three smooth costs of Mohamed et al. 2020 (Fig. 2) and two non-differentiable ones:
 
     square  f(x) = (x − k)²          f'(x) = 2(x − k)
     exp     f(x) = exp(−k x²)         f'(x) = −2k x exp(−k x²)
@@ -9,19 +15,33 @@ The three smooth costs of Mohamed et al. 2020 (Fig. 2) and two non-differentiabl
                                               autograd returns 0 there and everywhere else)
     abs     f(x) = |x − k|            f'(x) = sign(x − k)   (0 at x = k, as autograd gives)
 
-All are vectorized over numpy arrays. `get(name, k)` returns an `Fn`.
+Gamma family (z > 0; no parameter k): z, z², log z, sin z, √z.
+
+All are vectorized over numpy arrays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from reparam_core.validate import finite
+from reparam_core.validate import choice, finite
 
 Array = np.ndarray
+
+
+class Objective(Protocol):
+    """What every family's estimators differentiate the expectation of: f and its derivative."""
+
+    name: str
+    latex: str
+
+    def f(self, x: Array) -> Array: ...
+
+    def df(self, x: Array) -> Array: ...
 
 
 @dataclass(frozen=True)
@@ -31,7 +51,8 @@ class Fn:
     `smooth` is False when f has a jump or a kink. At a jump (step) the pathwise estimator, which
     uses `df` as autograd returns it, is biased: df = 0 almost everywhere. At a kink of a
     continuous f (abs) it stays unbiased, since f is absolutely continuous. `kinks` lists the
-    points where f is not differentiable, so exact integration can split there.
+    points where f is not differentiable, so exact integration can split there. `k` is 0 for a
+    function without a parameter (the Gamma family's).
     """
 
     name: str
@@ -44,6 +65,13 @@ class Fn:
 
     def __call__(self, x: Array) -> Array:
         return self.f(x)
+
+
+def check(f: object) -> Fn:
+    """`f` if it is a test function (an `Fn`)."""
+    if not isinstance(f, Fn):
+        raise ValueError(f"f must be a reparam_core.functions.Fn, got {type(f).__name__}")
+    return f
 
 
 def _check_k(k: float) -> float:
@@ -134,18 +162,26 @@ def abs_(k: float = 0.0) -> Fn:
     )
 
 
-REGISTRY: dict[str, Callable[[float], Fn]] = {
-    "square": square,
-    "exp": exp,
-    "cos": cos,
-    "step": step,
-    "abs": abs_,
+def _gamma(name: str, f, df, latex: str) -> Callable[[float], Fn]:
+    return lambda k=0.0: Fn(name, 0.0, f, df, latex)
+
+
+REGISTRY: dict[str, dict[str, Callable[[float], Fn]]] = {
+    "gaussian": {"square": square, "exp": exp, "cos": cos, "step": step, "abs": abs_},
+    "gamma": {
+        "z": _gamma("z", lambda z: z, np.ones_like, "z"),
+        "z2": _gamma("z2", lambda z: z**2, lambda z: 2.0 * z, "z^2"),
+        "log": _gamma("log", np.log, lambda z: 1.0 / z, r"\log z"),
+        "sin": _gamma("sin", np.sin, np.cos, r"\sin z"),
+        "sqrt": _gamma("sqrt", np.sqrt, lambda z: 0.5 / np.sqrt(z), r"\sqrt z"),
+    },
 }
-NAMES = tuple(REGISTRY)
+NAMES = tuple(REGISTRY["gaussian"])
+GAMMA_NAMES = tuple(REGISTRY["gamma"])
 
 
-def get(name: str, k: float) -> Fn:
-    """The test function `name` ∈ NAMES with parameter k; unknown names raise ValueError."""
-    if not isinstance(name, str) or name not in REGISTRY:
-        raise ValueError(f"name (the test function) must be one of {list(NAMES)}, got {name!r}")
-    return REGISTRY[name](k)
+def get(name: str, k: float = 0.0, family: str = "gaussian") -> Fn:
+    """The test function `name` of `family` with parameter k (ignored by the Gamma family)."""
+    family = choice("family", family, REGISTRY)
+    name = choice("name", name, REGISTRY[family], what="the test function")
+    return REGISTRY[family][name](k)

@@ -23,6 +23,10 @@ Gradient of E[f(z)] w.r.t. α:
     score function       g = f(z) (log z − ψ(α))
     exact                d/dα ∫ f q dz = ∫ f(z) q(z|α) (log z − ψ(α)) dz   (quadrature in log z)
 
+`gradient_samples(f, alpha, method, n, seed)` has the call shape every family shares, with f a
+Gamma-family test function (`functions.get(name, family="gamma")`); `exact_stats(f, alpha)`
+returns the shared `ExactStats`.
+
 Closed forms used in tests: E[z] = α, E[z²] = α(α+1), E[log z] = ψ(α),
 E[sin z] = 2^{−α/2} sin(απ/4).
 
@@ -36,21 +40,23 @@ smooth with jumps, so its finite differences do not converge to a derivative.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from reparam_core import quadrature, registry
+from reparam_core.functions import GAMMA_NAMES, Fn
+from reparam_core.functions import check as _check_f
+from reparam_core.stats import ExactStats
 from reparam_core.validate import check_n as _check_n
 from reparam_core.validate import check_seed as _check_seed
-from reparam_core.validate import finite as _finite
-from reparam_core.validate import whole
+from reparam_core.validate import choice, in_range, whole
 
 Array = np.ndarray
 
 ALPHA_MIN, ALPHA_MAX = 0.05, 200.0
-METHODS = ("implicit", "score")
-LABELS = {"implicit": "implicit reparameterization (pathwise)", "score": "score function"}
+METHODS = registry.methods("gamma")
+FUNCTION_NAMES = GAMMA_NAMES
 
 
 # ---------------------------------------------------------------------------- special functions
@@ -83,10 +89,7 @@ def trigamma(x: Array) -> Array:
 
 
 def _check_alpha(alpha: float) -> float:
-    alpha = _finite("alpha", alpha)
-    if not ALPHA_MIN <= alpha <= ALPHA_MAX:
-        raise ValueError(f"alpha must be in [{ALPHA_MIN}, {ALPHA_MAX}], got {alpha!r}")
-    return alpha
+    return in_range("alpha", alpha, ALPHA_MIN, ALPHA_MAX)
 
 
 def _check_z(z: Array) -> Array:
@@ -104,8 +107,6 @@ def log_prob(z: Array, alpha: float) -> Array:
 
 
 # ---------------------------------------------------------------------------- implicit gradient
-
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
 
 
 def _phi(z: Array, alpha: float, s: Array, lower: bool) -> tuple[Array, Array]:
@@ -134,9 +135,7 @@ def _branch(z: Array, alpha: float, lower: bool) -> tuple[Array, Array]:
     I0 = np.zeros_like(z)
     I1 = np.zeros_like(z)
     for lo_frac, hi_frac in ((0.0, 0.125), (0.125, 1.0)):
-        half = S * (hi_frac - lo_frac) / 2
-        s = (S * (lo_frac + hi_frac) / 2)[:, None] + half[:, None] * _GL_X
-        w = half[:, None] * _GL_W
+        s, w = quadrature.on_panels(S * (lo_frac + hi_frac) / 2, S * (hi_frac - lo_frac) / 2, 64)
         e = np.exp(_phi(z[:, None], alpha, s, lower)[0]) * w
         I0 += np.sum(e, axis=-1)
         I1 += sign * np.sum(e * s, axis=-1)
@@ -227,35 +226,6 @@ def torch_rsample_grad(alpha: float, n: int, seed: int = 0) -> tuple[Array, Arra
     return z.detach().numpy(), grad.numpy()
 
 
-# ---------------------------------------------------------------------------- test functions
-
-
-@dataclass(frozen=True)
-class GammaFn:
-    name: str
-    f: Callable[[Array], Array]
-    df: Callable[[Array], Array]
-    latex: str
-
-
-FUNCTIONS: dict[str, GammaFn] = {
-    "z": GammaFn("z", lambda z: z, np.ones_like, "z"),
-    "z2": GammaFn("z2", lambda z: z**2, lambda z: 2.0 * z, "z^2"),
-    "log": GammaFn("log", np.log, lambda z: 1.0 / z, r"\log z"),
-    "sin": GammaFn("sin", np.sin, np.cos, r"\sin z"),
-    "sqrt": GammaFn("sqrt", np.sqrt, lambda z: 0.5 / np.sqrt(z), r"\sqrt z"),
-}
-FUNCTION_NAMES = tuple(FUNCTIONS)
-
-
-def get(name: str) -> GammaFn:
-    if not isinstance(name, str) or name not in FUNCTIONS:
-        raise ValueError(
-            f"name (the function f) must be one of {list(FUNCTION_NAMES)}, got {name!r}"
-        )
-    return FUNCTIONS[name]
-
-
 # ---------------------------------------------------------------------------- exact values
 
 
@@ -266,7 +236,6 @@ def _grid(alpha: float) -> tuple[Array, Array]:
     log α; composite 16-point Gauss–Legendre on panels ≤ min(0.25, 1/√α) wide out to where
     the exponent is 45 below its maximum.
     """
-    _GX, _GWt = np.polynomial.legendre.leggauss(16)
     ym = math.log(alpha)
     top = alpha * ym - alpha
 
@@ -278,48 +247,47 @@ def _grid(alpha: float) -> tuple[Array, Array]:
         lo -= max(1.0, ym - lo)
     while expo(hi) > top - 45.0:
         hi += 0.5
-    width = min(0.25, 1.0 / math.sqrt(alpha))
-    m = int(math.ceil((hi - lo) / width))
-    edges = np.linspace(lo, hi, m + 1)
-    mid, half = (edges[1:] + edges[:-1]) / 2, (edges[1:] - edges[:-1]) / 2
-    y = (mid[:, None] + half[:, None] * _GX).ravel()
-    w = (half[:, None] * _GWt).ravel() * np.exp(alpha * y - np.exp(y) - math.lgamma(alpha))
+    y, w = quadrature.uniform(lo, hi, min(0.25, 1.0 / math.sqrt(alpha)), 16)
+    w = w * np.exp(alpha * y - np.exp(y) - math.lgamma(alpha))
     return np.exp(y), w
 
 
-def exact_mean(name: str, alpha: float) -> float:
+def exact_mean(f: Fn, alpha: float) -> float:
     """E[f(z)] by quadrature."""
-    fn, alpha = get(name), _check_alpha(alpha)
+    fn, alpha = _check_f(f), _check_alpha(alpha)
     z, w = _grid(alpha)
     return float(np.sum(w * fn.f(z)))
 
 
-def exact_gradient(name: str, alpha: float) -> float:
+def exact_gradient(f: Fn, alpha: float) -> float:
     """d/dα E[f(z)] = ∫ f(z) q(z|α) (log z − ψ(α)) dz, by quadrature."""
-    fn, alpha = get(name), _check_alpha(alpha)
+    fn, alpha = _check_f(f), _check_alpha(alpha)
     z, w = _grid(alpha)
     return float(np.sum(w * fn.f(z) * (np.log(z) - digamma(alpha))))
 
 
-def per_sample(name: str, alpha: float, method: str, z: Array, dz: Array | None = None) -> Array:
+def per_sample(f: Fn, alpha: float, method: str, z: Array, dz: Array | None = None) -> Array:
     """The single-sample estimate at samples z: f'(z)∂z/∂α (implicit) or f(z)(log z − ψ(α)).
 
     Pass `dz = dz_dalpha(z, alpha)` to reuse it across several f (it is the costly part).
     """
-    fn, alpha = get(name), _check_alpha(alpha)
+    fn, alpha = _check_f(f), _check_alpha(alpha)
+    method = choice("method", method, METHODS)
     if method == "implicit":
         return fn.df(z) * (dz_dalpha(z, alpha) if dz is None else dz)
-    if method == "score":
-        return fn.f(z) * (np.log(z) - digamma(alpha))
-    raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
+    return fn.f(z) * (np.log(z) - digamma(alpha))
 
 
-def exact_variance(name: str, alpha: float, method: str) -> float:
-    """Single-sample variance of the estimator, by quadrature: E[g²] − (d/dα E f)²."""
+def exact_stats(f: Fn, alpha: float) -> ExactStats:
+    """The exact gradient d/dα E[f(z)] and, per method, the mean (both estimators are unbiased)
+    and single-sample variance E[g²] − (d/dα E f)², by quadrature."""
     z, w = _grid(_check_alpha(alpha))
-    g = per_sample(name, alpha, method, z)
-    mean = exact_gradient(name, alpha)
-    return float(max(np.sum(w * g**2) - mean**2, 0.0))
+    true = exact_gradient(f, alpha)
+    var = {}
+    for method in METHODS:
+        g = per_sample(f, alpha, method, z)
+        var[method] = float(max(np.sum(w * g**2) - true**2, 0.0))
+    return ExactStats(true, dict.fromkeys(METHODS, true), var)
 
 
 def samples(
@@ -332,13 +300,12 @@ def samples(
     return z, (dz_dalpha(z, alpha) if with_grad else None)
 
 
-def gradient_samples(name: str, alpha: float, method: str, n: int, seed: int = 0) -> Array:
+def gradient_samples(f: Fn, alpha: float, method: str, n: int, seed: int = 0) -> Array:
     """n single-sample estimates of d/dα E[f(z)], z ~ Gamma(α, 1) drawn by numpy."""
-    get(name)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
+    f = _check_f(f)
+    method = choice("method", method, METHODS)
     z, dz = samples(alpha, n, seed, with_grad=method == "implicit")
-    return per_sample(name, alpha, method, z, dz)
+    return per_sample(f, alpha, method, z, dz)
 
 
 # ---------------------------------------------------------------------------- rejection sampling
@@ -391,13 +358,13 @@ class FiniteDifference:
     n: int
 
 
-def rejection_fd(name: str, alpha: float, h: float, n: int, seed: int = 0) -> FiniteDifference:
+def rejection_fd(f: Fn, alpha: float, h: float, n: int, seed: int = 0) -> FiniteDifference:
     """Finite-difference "gradient" through the re-seeded Marsaglia–Tsang sampler.
 
     Wrong because the accept/reject pattern depends on α: once one proposal flips, every later
     sample is a different proposal at α ± h, so its difference quotient is O(1/h).
     """
-    fn = get(name)
+    fn = _check_f(f)
     alpha = _check_alpha(alpha)
     try:
         h = float(h)
@@ -456,11 +423,11 @@ def proposal_dz_dalpha(z: Array, alpha: float) -> Array:
     return w**3 - 1.5 * c * x * w**2
 
 
-def smooth_path_gradient(name: str, alpha: float) -> float:
+def smooth_path_gradient(f: Fn, alpha: float) -> float:
     """E[f'(z) ∂z/∂α|_x], the h → 0 limit of the finite difference when no proposal flips
     (α ≥ 1). It differs from d/dα E[f] by the term from the α-dependence of the acceptance
     probability (the "correction" of Naesseth et al. 2017, rejection-sampling VI), which
     finite differences only pick up through the rare O(1/h) jumps."""
-    fn, alpha = get(name), _check_alpha(alpha)
+    fn, alpha = _check_f(f), _check_alpha(alpha)
     z, w = _grid(alpha)
     return float(np.sum(w * fn.df(z) * proposal_dz_dalpha(z, alpha)))

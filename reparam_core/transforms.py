@@ -41,8 +41,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from reparam_core.validate import N_MAX, whole  # N_MAX re-exported for checks and tests
 from reparam_core.validate import finite as _finite
-from reparam_core.validate import whole
 
 Array = np.ndarray
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -105,9 +105,6 @@ class Normal:
 
     def __repr__(self) -> str:
         return f"Normal(mu={self.mu!r}, sigma={self.sigma!r})"
-
-
-N_MAX = 1_000_000
 
 
 # ---------------------------------------------------------------------------- transforms

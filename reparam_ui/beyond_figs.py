@@ -1,7 +1,8 @@
 """Figures of the "Beyond the Gaussian" view (plotly; no Streamlit here).
 
 Plain functions of numpy arrays and core results returning plotly Figures, testable without
-Streamlit. Colours are fixed per estimator so the figures read together.
+Streamlit. Labels and colours come from `registry.DISCRETE` and `registry.GAMMA`, so every figure
+and page shows an estimator the same way.
 """
 
 from __future__ import annotations
@@ -12,25 +13,12 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from reparam_core.discrete import LABELS, TauCurves
+from reparam_core.discrete import TauCurves
+from reparam_core.registry import DISCRETE, GAMMA, GREEN, RED
 
-COLORS = {
-    "reinforce": "#d62728",
-    "reinforce_loo": "#ff7f0e",
-    "gumbel_softmax": "#1f77b4",
-    "straight_through": "#9467bd",
-    "implicit": "#1f77b4",
-    "score": "#d62728",
-    "torch": "#2ca02c",
-    "rejection": "#d62728",
-}
 TRUTH = "#7f7f7f"
-SHORT = {
-    "reinforce": "REINFORCE",
-    "reinforce_loo": "REINFORCE + LOO",
-    "gumbel_softmax": "Gumbel-softmax",
-    "straight_through": "Straight-through",
-}
+TORCH = GREEN  # torch's autograd through Gamma.rsample: a reference, not an estimator here
+REJECTION = RED  # the re-seeded rejection sampler and its finite differences
 
 
 def _positive_or_nan(y) -> np.ndarray:
@@ -54,13 +42,14 @@ def tau_curves_figure(c: TauCurves, tau_mark: float | None = None) -> go.Figure:
         horizontal_spacing=0.08,
     )
     for method, mean in c.mean.items():
-        color = COLORS[method]
+        est = DISCRETE[method]
+        color = est.colour
         se = c.mc_se[method]
         err = {"type": "data", "array": 2 * se, "visible": True} if np.any(se > 0) else None
         common = {"legendgroup": method, "line": {"color": color}, "x": c.taus}
-        hover = "τ=%{x:.3g}<br>%{y:.5g}<extra>" + SHORT[method] + "</extra>"
+        hover = "τ=%{x:.3g}<br>%{y:.5g}<extra>" + est.short + "</extra>"
         fig.add_trace(
-            go.Scatter(y=mean, name=LABELS[method], error_y=err, hovertemplate=hover, **common),
+            go.Scatter(y=mean, name=est.label, error_y=err, hovertemplate=hover, **common),
             row=1,
             col=1,
         )
@@ -69,11 +58,11 @@ def tau_curves_figure(c: TauCurves, tau_mark: float | None = None) -> go.Figure:
             fig.add_trace(
                 go.Scatter(
                     y=_positive_or_nan(bias),
-                    name=LABELS[method],
+                    name=est.label,
                     showlegend=False,
                     customdata=c.bias[method],
                     hovertemplate="τ=%{x:.3g}<br>bias=%{customdata:.4g}<extra>"
-                    + SHORT[method]
+                    + est.short
                     + "</extra>",
                     **common,
                 ),
@@ -83,7 +72,7 @@ def tau_curves_figure(c: TauCurves, tau_mark: float | None = None) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 y=_positive_or_nan(c.variance[method]),
-                name=LABELS[method],
+                name=est.label,
                 showlegend=False,
                 hovertemplate=hover,
                 **common,
@@ -233,7 +222,7 @@ def implicit_gradient_figure(
             x=z,
             y=dz,
             name="−(∂F/∂α)/q  (quadrature)",
-            line={"color": COLORS["implicit"], "width": 3},
+            line={"color": GAMMA["implicit"].colour, "width": 3},
         )
     )
     if torch_z is not None and torch_dz is not None:
@@ -243,7 +232,7 @@ def implicit_gradient_figure(
                 y=torch_dz,
                 mode="markers",
                 name="torch Gamma.rsample + autograd",
-                marker={"color": COLORS["torch"], "size": 6, "symbol": "circle-open"},
+                marker={"color": TORCH, "size": 6, "symbol": "circle-open"},
             )
         )
     fig.update_layout(
@@ -278,7 +267,7 @@ def sample_paths_figure(
                 y=rejection[p],
                 mode="lines+markers",
                 marker={"size": 3},
-                line={"color": COLORS["rejection"], "width": 1.5},
+                line={"color": REJECTION, "width": 1.5},
                 name=f"seed +{p}",
                 legendgroup=str(p),
                 showlegend=False,
@@ -291,7 +280,7 @@ def sample_paths_figure(
                 x=alphas,
                 y=implicit[p],
                 mode="lines",
-                line={"color": COLORS["implicit"], "width": 1.5},
+                line={"color": GAMMA["implicit"].colour, "width": 1.5},
                 name=f"seed +{p}",
                 legendgroup=str(p),
                 showlegend=False,
@@ -317,7 +306,7 @@ def fd_figure(
             mode="markers+lines",
             error_y={"type": "data", "array": 2 * np.asarray(std_errors), "visible": True},
             name="finite difference (n samples)",
-            line={"color": COLORS["rejection"]},
+            line={"color": REJECTION},
         )
     )
     fig.add_hline(
@@ -326,7 +315,7 @@ def fd_figure(
     if smooth is not None:
         fig.add_hline(
             y=smooth,
-            line={"color": COLORS["torch"], "dash": "dot"},
+            line={"color": TORCH, "dash": "dot"},
             annotation_text=f"no-flip limit {smooth:.4g}",
             annotation_position="bottom right",
         )

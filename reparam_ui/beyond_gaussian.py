@@ -15,7 +15,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from reparam_core import discrete as D
+from reparam_core import functions as F
 from reparam_core import implicit as IM
+from reparam_core.registry import DISCRETE
 from reparam_ui import beyond_figs as B
 from reparam_ui.common import (
     Param,
@@ -60,6 +62,10 @@ def _objective(dist: str, shape: str, t: float, K: int) -> D.Objective:
     return D.categorical_objective(shape, t, K)
 
 
+def _gamma_fn(name: str) -> F.Fn:
+    return F.get(name, family="gamma")
+
+
 def _theta(dist: str, theta: float, K: int):
     return theta if dist == "bernoulli" else np.array([theta] + [0.0] * (K - 1))
 
@@ -84,7 +90,7 @@ def monte_carlo(
     fn = _objective(dist, shape, t, K)
     out = {}
     for method in D.METHODS:
-        g = D.gradient_samples(fn, _theta(dist, theta, K), method, n, seed, tau)[:, 0]
+        g = D.gradient_samples(fn, _theta(dist, theta, K), method, n, seed, tau=tau)[:, 0]
         out[method] = (float(g.mean()), float(g.std(ddof=1) / math.sqrt(n)))
     return out
 
@@ -129,16 +135,17 @@ def implicit_table(alpha: float, n: int, seed: int) -> dict[str, list]:
     }
     z, dz = IM.samples(alpha, n, seed)  # the same draws (and ∂z/∂α) for every f
     for name in IM.FUNCTION_NAMES:
+        f = _gamma_fn(name)
+        exact = IM.exact_stats(f, alpha)
         rows["f"].append(GAMMA_LABELS[name])
-        rows["E[f] exact"].append(IM.exact_mean(name, alpha))
-        rows["d/dα E[f] exact"].append(IM.exact_gradient(name, alpha))
+        rows["E[f] exact"].append(IM.exact_mean(f, alpha))
+        rows["d/dα E[f] exact"].append(exact.true)
         rows["closed form"].append(closed[name])
         for method in IM.METHODS:
-            g = IM.per_sample(name, alpha, method, z, dz)
+            g = IM.per_sample(f, alpha, method, z, dz)
             rows[f"{method} MC mean"].append(float(g.mean()))
             rows[f"{method} MC s.e."].append(float(g.std(ddof=1) / math.sqrt(n)))
-        v_imp = IM.exact_variance(name, alpha, "implicit")
-        v_sf = IM.exact_variance(name, alpha, "score")
+        v_imp, v_sf = exact.variance["implicit"], exact.variance["score"]
         rows["Var implicit (1 sample)"].append(v_imp)
         rows["Var score (1 sample)"].append(v_sf)
         rows["variance ratio score/implicit"].append(v_sf / v_imp if v_imp > 0 else math.inf)
@@ -162,7 +169,7 @@ def finite_differences(name: str, alpha: float, n: int, seed: int) -> dict[str, 
     hs = [h for h in FD_STEPS if h <= min(1.0, (alpha - IM.ALPHA_MIN) / 2)]
     rows: dict[str, list] = {"h": [], "FD mean": [], "FD s.e.": [], "desynced samples": []}
     for h in hs:
-        r = IM.rejection_fd(name, alpha, h, n, seed)
+        r = IM.rejection_fd(_gamma_fn(name), alpha, h, n, seed)
         rows["h"].append(h)
         rows["FD mean"].append(r.estimate)
         rows["FD s.e."].append(r.std_error)
@@ -215,8 +222,10 @@ def fig_paths(alpha: float, seed: int) -> dict:
 @st.cache_data(max_entries=16, show_spinner=False)
 def fd_reference(name: str, alpha: float) -> tuple[float, float | None, float]:
     """Exact gradient, the no-flip limit (α ≥ 1) and the implicit single-sample variance."""
-    smooth = IM.smooth_path_gradient(name, alpha) if alpha >= 1.0 else None
-    return IM.exact_gradient(name, alpha), smooth, IM.exact_variance(name, alpha, "implicit")
+    f = _gamma_fn(name)
+    smooth = IM.smooth_path_gradient(f, alpha) if alpha >= 1.0 else None
+    exact = IM.exact_stats(f, alpha)
+    return exact.true, smooth, exact.variance["implicit"]
 
 
 # ---------------------------------------------------------------------------- view
@@ -314,7 +323,7 @@ def _discrete_section() -> None:
     spec = guarded(fig_tau, dist, shape, float(t), K, float(theta), int(n), float(tau))
     if spec is not None:
         _show(spec, key="bg_fig_tau")
-    how = "; ".join(f"{B.SHORT[m]}: {curves.how[m]}" for m in curves.how)
+    how = "; ".join(f"{DISCRETE[m].short}: {curves.how[m]}" for m in curves.how)
     st.caption(
         f"Variance is of the mean of n = {n} samples (LOO needs the batch). Computed — {how}. "
         "REINFORCE and LOO are unbiased at every τ (no |bias| curve)."
@@ -340,7 +349,7 @@ def _discrete_section() -> None:
             )
         )
     table = {
-        "estimator": [D.LABELS[m] for m in point.mean],
+        "estimator": [DISCRETE[m].label for m in point.mean],
         "E[estimate]": [float(point.mean[m][0]) for m in point.mean],
         "bias": [_clean(float(point.bias[m][0]), exact[0]) for m in point.mean],
         f"variance (n={n})": [float(point.variance[m][0]) for m in point.mean],

@@ -1,7 +1,8 @@
 """Figures and the summary table of the Gradient estimators view (plotly; no Streamlit here).
 
 Every builder is a plain function of numpy arrays returning a plotly Figure, so it can be tested
-without Streamlit. Colours are fixed per estimator so the figures read together.
+without Streamlit. Labels, colours and costs come from `registry.GAUSSIAN`, so every figure and
+page shows an estimator the same way.
 
 Speed: the builders run on every change of the page's controls, so they assemble plain dicts
 (traces, and a subplot layout computed once per grid shape by `make_subplots`). `*_spec` returns
@@ -20,21 +21,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from reparam_core.estimators import COST, LABELS, METHODS, batch_mean_variance, running_mean
+from reparam_core.estimators import METHODS, batch_mean_variance, running_mean
+from reparam_core.registry import GAUSSIAN
+from reparam_core.stats import ExactStats
 
-COLORS = {
-    "pathwise": "#1f77b4",
-    "score": "#d62728",
-    "score_baseline": "#ff7f0e",
-    "measure_valued": "#2ca02c",
-}
 THETA = {"mu": "μ", "sigma": "σ"}
-SHORT = {
-    "pathwise": "pathwise",
-    "score": "score function",
-    "score_baseline": "score + baseline",
-    "measure_valued": "measure-valued",
-}
 TRUTH = "#7f7f7f"
 COSTS = {  # the Fig. 2 costs: label, x-axis type
     "square": ("(x − k)²", "linear"),
@@ -166,7 +157,8 @@ def histogram_spec(
         counts, edges = np.histogram(g, bins=bins, range=(lo, hi))
         outside = int(g.size - counts.sum())
         titles.append(
-            f"{SHORT[m]} ĝ" + (f"<br><sup>{outside} outside the range</sup>" if outside else "")
+            f"{GAUSSIAN[m].short} ĝ"
+            + (f"<br><sup>{outside} outside the range</sup>" if outside else "")
         )
         a = _axis(col)
         # one filled step line per panel (y[i] on [edges[i], edges[i+1]), the last count repeated
@@ -174,10 +166,10 @@ def histogram_spec(
         # 28 instead of 41 ms per newPlot in Chromium here)
         data.append(
             dict(type="scatter", mode="lines", x=edges, y=np.append(counts, counts[-1]),
-                 line={"shape": "hv", "width": 1, "color": COLORS[m]}, fill="tozeroy",
-                 fillcolor=_rgba(COLORS[m], 0.6), customdata=np.append(edges[1:], edges[-1]),
+                 line={"shape": "hv", "width": 1, "color": GAUSSIAN[m].colour}, fill="tozeroy",
+                 fillcolor=_rgba(GAUSSIAN[m].colour, 0.6), customdata=np.append(edges[1:], edges[-1]),
                  hovertemplate="ĝ in [%{x:.4g}, %{customdata:.4g}): %{y} samples",
-                 name=LABELS[m], showlegend=False, xaxis=f"x{a}", yaxis=f"y{a}")
+                 name=GAUSSIAN[m].label, showlegend=False, xaxis=f"x{a}", yaxis=f"y{a}")
         )  # fmt: skip
     # Each panel is named by its x-axis title, not by a subplot-title annotation: 29 instead of
     # 33 ms per redraw in Chromium here (plotly measures each annotation's text). The count axes
@@ -219,14 +211,14 @@ def running_mean_spec(
         data.append(
             dict(type="scatter", x=np.concatenate([i, i[::-1]]),
                  y=np.concatenate([upper, lower[::-1]]), fill="toself",
-                 fillcolor=_rgba(COLORS[m], 0.2), line={"width": 0}, hoverinfo="skip",
-                 name=f"{LABELS[m]} ±2 SE", showlegend=False, xaxis=f"x{a}", yaxis=f"y{a}")
+                 fillcolor=_rgba(GAUSSIAN[m].colour, 0.2), line={"width": 0}, hoverinfo="skip",
+                 name=f"{GAUSSIAN[m].label} ±2 SE", showlegend=False, xaxis=f"x{a}", yaxis=f"y{a}")
         )  # fmt: skip
         data.append(
-            dict(type="scatter", x=i, y=mean, line={"color": COLORS[m]}, name=LABELS[m],
+            dict(type="scatter", x=i, y=mean, line={"color": GAUSSIAN[m].colour}, name=GAUSSIAN[m].label,
                  showlegend=False, xaxis=f"x{a}", yaxis=f"y{a}")
         )  # fmt: skip
-    layout = _grid(2, 2, [LABELS[m] for m in methods], vertical_spacing=0.2)
+    layout = _grid(2, 2, [GAUSSIAN[m].label for m in methods], vertical_spacing=0.2)
     layout["annotations"] = layout["annotations"][: len(methods)]
     for j, ax in enumerate(_axes(layout, "xaxis")):
         ax["type"] = "log"
@@ -252,14 +244,14 @@ def _positive(v, floor_rel: float = 1e-12) -> np.ndarray:
 
 
 def variance_curves_figure(
-    sweeps: Mapping[str, tuple[np.ndarray, Mapping]],
-    mc: Mapping[str, tuple[np.ndarray, Mapping]] | None = None,
+    sweeps: Mapping[str, tuple[np.ndarray, Mapping[str, Mapping[str, np.ndarray]]]],
+    mc: Mapping[str, tuple[np.ndarray, Mapping[str, Mapping[str, np.ndarray]]]] | None = None,
     wrts: Sequence[str] = ("mu", "sigma"),
 ) -> go.Figure:
     """Mohamed et al. 2020 Fig. 2: single-sample variance against k, log y, θ by row, cost by column.
 
-    `sweeps[name] = (ks, {(wrt, method): variances})` for the exact curves;
-    `mc[name] = (ks, {(wrt, method): sample variances})` for Monte Carlo points (optional).
+    `sweeps[name] = (ks, {wrt: {method: variances}})` for the exact curves;
+    `mc[name] = (ks, {wrt: {method: sample variances}})` for Monte Carlo points (optional).
     """
     names = [n for n in COSTS if n in sweeps]
     titles = [f"{COSTS[n][0]}, θ = {THETA[w]}" for w in wrts for n in names]
@@ -274,10 +266,10 @@ def variance_curves_figure(
                 fig.add_trace(
                     go.Scatter(
                         x=ks,
-                        y=_positive(var[wrt, m]),
+                        y=_positive(var[wrt][m]),
                         mode="lines",
-                        line={"color": COLORS[m]},
-                        name=LABELS[m],
+                        line={"color": GAUSSIAN[m].colour},
+                        name=GAUSSIAN[m].label,
                         legendgroup=m,
                         showlegend=first,
                     ),
@@ -289,9 +281,13 @@ def variance_curves_figure(
                     fig.add_trace(
                         go.Scatter(
                             x=mks,
-                            y=_positive(mvar[wrt, m]),
+                            y=_positive(mvar[wrt][m]),
                             mode="markers",
-                            marker={"color": COLORS[m], "symbol": "circle-open", "size": 8},
+                            marker={
+                                "color": GAUSSIAN[m].colour,
+                                "symbol": "circle-open",
+                                "size": 8,
+                            },
                             name="Monte Carlo",
                             legendgroup=m,
                             showlegend=False,
@@ -331,8 +327,8 @@ def variance_of_mean_spec(
         v = exact_var[m]
         if v > 0 and math.isfinite(v):
             data.append(
-                dict(type="scatter", x=grid, y=v / grid, mode="lines", line={"color": COLORS[m]},
-                     name=LABELS[m], legendgroup=m)
+                dict(type="scatter", x=grid, y=v / grid, mode="lines", line={"color": GAUSSIAN[m].colour},
+                     name=GAUSSIAN[m].label, legendgroup=m)
             )  # fmt: skip
         if m in samples:
             sizes, bvar = batch_mean_variance(samples[m])
@@ -340,8 +336,8 @@ def variance_of_mean_spec(
                 data.append(
                     dict(type="scatter", x=np.asarray(sizes, dtype=float), y=_positive(bvar, 0.0),
                          mode="markers",
-                         marker={"color": COLORS[m], "symbol": "circle-open", "size": 8},
-                         name=f"{LABELS[m]} (batches)", legendgroup=m, showlegend=False)
+                         marker={"color": GAUSSIAN[m].colour, "symbol": "circle-open", "size": 8},
+                         name=f"{GAUSSIAN[m].label} (batches)", legendgroup=m, showlegend=False)
                 )  # fmt: skip
     layout = {
         "xaxis": {"type": "log", "title": {"text": "samples N"}},
@@ -354,7 +350,7 @@ def variance_of_mean_spec(
 
 
 #: Relative tolerance below which an exact or Monte Carlo value is shown as 0. The quadrature of
-#: estimators.exact_all is accurate to ≈ 1e−9 relative (two resolutions agree to 1e−10 of each
+#: estimators.exact_stats is accurate to ≈ 1e−9 relative (two resolutions agree to 1e−10 of each
 #: estimator's second moment, floored at 1e−6 of the largest), and a variance E[(ĝ − E ĝ)²] of an
 #: estimator that is constant cancels to round-off of that order: 1e−9 is above both and far below
 #: any value the sliders make. Means are compared with ZERO_RTOL × the scale of the problem (the
@@ -364,12 +360,10 @@ ZERO_RTOL = 1e-9
 COST_COLUMN = "f or f′ evals / sample"
 
 
-def summary_table(
-    exact: Mapping, wrt: str, samples: Mapping[str, np.ndarray], n: int
-) -> dict[str, list]:
-    """Columns of the per-estimator table for θ = `wrt`.
+def summary_table(exact: ExactStats, samples: Mapping[str, np.ndarray], n: int) -> dict[str, list]:
+    """Columns of the per-estimator table for one θ.
 
-    `exact` is estimators.exact_all(...). Bias = E[ĝ] − true gradient. "Var ÷ best" is the
+    `exact` is estimators.exact_stats(...)[θ]. Bias = E[ĝ] − true gradient. "Var ÷ best" is the
     variance ratio to the smallest variance among the unbiased estimators; "work ÷ best" the same
     for Var·cost (variance per evaluation of f or f′, counting one f′ as one f). When the smallest
     variance is 0 no ratio is shown (NaN). The z column is (MC mean − true)/SE with the exact SE
@@ -377,8 +371,8 @@ def summary_table(
     and a bias (pathwise on a step) then shows a huge |z|, not NaN. Values within ZERO_RTOL of the
     scale of the problem (its square for variances) are exact zeros and shown as 0.
     """
-    truth = exact["true", wrt]
-    scale = max([abs(truth)] + [math.sqrt(exact[wrt, m][1]) for m in METHODS])
+    truth = exact.true
+    scale = max([abs(truth)] + [math.sqrt(exact.variance[m]) for m in METHODS])
     tol = ZERO_RTOL * scale
 
     def zero_mean(v: float) -> float:
@@ -389,11 +383,13 @@ def summary_table(
 
     rows = []
     for m in METHODS:
-        mean, var = exact[wrt, m]
+        mean, var = exact.mean[m], exact.variance[m]
         rows.append((m, zero_mean(mean), zero_var(var), zero_mean(mean - truth)))
     unbiased = {m for m, _, _, bias in rows if bias == 0.0}
     best = min((var for m, _, var, _ in rows if m in unbiased), default=math.nan)
-    best_work = min((var * COST[m] for m, _, var, _ in rows if m in unbiased), default=math.nan)
+    best_work = min(
+        (var * GAUSSIAN[m].cost for m, _, var, _ in rows if m in unbiased), default=math.nan
+    )
     cols: dict[str, list] = {
         "estimator": [],
         COST_COLUMN: [],
@@ -416,15 +412,15 @@ def summary_table(
         mc_var = float(np.var(g, ddof=1)) if g is not None and len(g) > 1 else math.nan
         diff = zero_mean(mc_mean - truth)
         floor = max(se, tol)
-        cols["estimator"].append(LABELS[m])
-        cols[COST_COLUMN].append(COST[m])
+        cols["estimator"].append(GAUSSIAN[m].label)
+        cols[COST_COLUMN].append(GAUSSIAN[m].cost)
         cols["true ∇"].append(zero_mean(truth))
         cols["E[ĝ]"].append(mean)
         cols["bias"].append(bias)
         cols["Var[ĝ]"].append(var)
         cols[f"SE at N={n}"].append(se)
         cols["Var ÷ best"].append(var / best if ratios else math.nan)
-        cols["work ÷ best"].append(var * COST[m] / best_work if ratios else math.nan)
+        cols["work ÷ best"].append(var * GAUSSIAN[m].cost / best_work if ratios else math.nan)
         cols["MC mean"].append(zero_mean(mc_mean))
         cols["MC variance"].append(zero_var(mc_var))
         cols["z (MC vs true)"].append(

@@ -242,7 +242,7 @@ def test_relaxed_samples_move_to_corners_as_tau_falls():
     ],
 )
 def test_bad_input_names_the_parameter(kwargs, name):
-    args = dict(fn=REBAR, theta=0.0, method="reinforce", n=10, seed=0, tau=0.5) | kwargs
+    args = dict(f=REBAR, theta=0.0, method="reinforce", n=10, seed=0, tau=0.5) | kwargs
     with pytest.raises(ValueError, match=name):
         d.gradient_samples(**args)
 

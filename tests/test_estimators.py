@@ -20,6 +20,12 @@ SQ2PI = math.sqrt(2 * math.pi)
 pytestmark = pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
 
 
+def moments(f, mu, sigma, wrt, method):
+    """(E ĝ, Var ĝ) of one estimator, from the ExactStats of θ = wrt."""
+    stats = E.exact_stats(f, (mu, sigma))[wrt]
+    return stats.mean[method], stats.variance[method]
+
+
 def phi(z):
     return np.exp(-0.5 * np.asarray(z) ** 2) / SQ2PI
 
@@ -44,13 +50,13 @@ PUBLISHED = [  # Mohamed et al. 2020, Fig. 2, mu = sigma = 1, single-sample vari
 
 @pytest.mark.parametrize(("name", "k", "wrt", "method", "var"), PUBLISHED)
 def test_published_variances(name, k, wrt, method, var):
-    mean, v = E.exact_stats(F.get(name, k), 1.0, 1.0, wrt, method)
+    mean, v = moments(F.get(name, k), 1.0, 1.0, wrt, method)
     # cos(5x) values are printed rounded: the exact ones differ by e^{-50}-sized terms
     assert v == pytest.approx(var, rel=1e-6)
 
 
 def test_published_mvd_mu_rounds_to_1_093():
-    _, v = E.exact_stats(F.get("square", 0.0), 1.0, 1.0, "mu", "measure_valued")
+    _, v = moments(F.get("square", 0.0), 1.0, 1.0, "mu", "measure_valued")
     assert round(v, 3) == 1.093
 
 
@@ -92,13 +98,13 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "k", "mu", "sigma"), CASES)
 def test_means_equal_closed_form_gradients(name, k, mu, sigma):
-    stats = E.exact_all(F.get(name, k), mu, sigma)
+    stats = E.exact_stats(F.get(name, k), (mu, sigma))
     for i, wrt in enumerate(E.WRT):
         truth = closed_gradient(name, k, mu, sigma)[i]
         scale = abs(truth) + 1e-12
-        assert stats["true", wrt] == pytest.approx(truth, rel=1e-8, abs=1e-10 * scale + 1e-13)
+        assert stats[wrt].true == pytest.approx(truth, rel=1e-8, abs=1e-10 * scale + 1e-13)
         for method in E.METHODS:
-            mean = stats[wrt, method][0]
+            mean = stats[wrt].mean[method]
             if name == "step" and method == "pathwise":
                 assert mean == 0.0  # autograd's f' = 0: silently biased
             else:
@@ -107,9 +113,9 @@ def test_means_equal_closed_form_gradients(name, k, mu, sigma):
 
 def test_pathwise_bias_on_the_step_is_the_whole_gradient():
     f = F.get("step", 0.0)
-    true = E.true_gradient(f, 1.0, 1.0, "mu")
+    true = E.exact_stats(f, (1.0, 1.0))["mu"].true
     assert true == pytest.approx(float(phi(1.0)), rel=1e-10)
-    assert E.exact_stats(f, 1.0, 1.0, "mu", "pathwise") == (0.0, 0.0)
+    assert moments(f, 1.0, 1.0, "mu", "pathwise") == (0.0, 0.0)
 
 
 # --------------------------------------------------------------------- scipy reference moments
@@ -177,7 +183,7 @@ QUAD_CASES = [
 @pytest.mark.parametrize("method", E.METHODS)
 def test_exact_stats_match_scipy_quad(name, k, mu, sigma, wrt, method):
     f = F.get(name, k)
-    mean, var = E.exact_stats(f, mu, sigma, wrt, method)
+    mean, var = moments(f, mu, sigma, wrt, method)
     ref_mean = ref_moment(f, mu, sigma, wrt, method, 1)
     ref_var = ref_moment(f, mu, sigma, wrt, method, 2, centre=ref_mean)
     rms = math.sqrt(ref_var + ref_mean**2)
@@ -187,24 +193,24 @@ def test_exact_stats_match_scipy_quad(name, k, mu, sigma, wrt, method):
 
 def test_exact_sweep_equals_pointwise_exact_stats():
     ks = np.array([-2.0, 0.0, 0.7, 3.0])
-    sweep = E.exact_sweep("abs", ks, mu=0.5, sigma=1.3)
+    sweep = E.exact_sweep("abs", ks, theta=(0.5, 1.3))
     for i, k in enumerate(ks):
-        single = E.exact_all(F.get("abs", k), 0.5, 1.3)
-        for key, value in single.items():
-            got = sweep[key] if key[0] == "true" else sweep[key]
-            if key[0] == "true":
-                assert got[i] == pytest.approx(value, rel=1e-9, abs=1e-12)
-            else:
-                assert got[0][i] == pytest.approx(value[0], rel=1e-9, abs=1e-12)
-                assert got[1][i] == pytest.approx(value[1], rel=1e-9, abs=1e-12)
+        single = E.exact_stats(F.get("abs", k), (0.5, 1.3))
+        for wrt, one in single.items():
+            got = sweep[wrt]
+            assert got.true[i] == pytest.approx(one.true, rel=1e-9, abs=1e-12)
+            assert got.methods == one.methods == E.METHODS
+            for m in one.methods:
+                assert got.mean[m][i] == pytest.approx(one.mean[m], rel=1e-9, abs=1e-12)
+                assert got.variance[m][i] == pytest.approx(one.variance[m], rel=1e-9, abs=1e-12)
 
 
 def test_fig2_sweep_shapes_and_score_explodes_far_from_mu():
     ks = np.linspace(-3, 3, 100)
     sweep = E.exact_sweep("square", ks)
-    path_mu = sweep["mu", "pathwise"][1]
+    path_mu = sweep["mu"].variance["pathwise"]
     np.testing.assert_allclose(path_mu, 4.0, rtol=1e-9)  # 4σ², independent of k
-    score_mu = sweep["mu", "score"][1]
+    score_mu = sweep["mu"].variance["score"]
     # score variance for (x−k)², θ = μ, μ = σ = 1: E[(x−k)⁴ ε²] − 4(1−k)²
     m = 1 - ks
     closed = (m**4 + 18 * m**2 + 15) - 4 * m**2  # E[(m+ε)⁴ε²] = m⁴ + 6m²·3 + 15
@@ -234,8 +240,8 @@ def test_samples_agree_with_exact_stats(name, k, mu, sigma, wrt, method):
     ≈ 1e−5 relative here, far below the ≈ 1e−2 standard error of the sample variance.
     """
     f = F.get(name, k)
-    mean, var = E.exact_stats(f, mu, sigma, wrt, method)
-    g = E.gradient_samples(f, mu, sigma, wrt, method, N_MC, seed=20240611)
+    mean, var = moments(f, mu, sigma, wrt, method)
+    g = E.gradient_samples(f, (mu, sigma), method, N_MC, seed=20240611, wrt=wrt)
     assert g.shape == (N_MC,)
     if var == 0.0:  # the step's pathwise estimate is identically 0
         assert np.all(g == 0.0)
@@ -251,8 +257,8 @@ def test_samples_agree_with_exact_stats(name, k, mu, sigma, wrt, method):
 def test_variance_check_has_power():
     """A 3 % error in the variance of a bounded case is caught by the same z bound."""
     f = F.get("cos", 2.0)
-    _, var = E.exact_stats(f, 0.5, 1.0, "mu", "pathwise")
-    g = E.gradient_samples(f, 0.5, 1.0, "mu", "pathwise", N_MC, seed=20240611)
+    _, var = moments(f, 0.5, 1.0, "mu", "pathwise")
+    g = E.gradient_samples(f, (0.5, 1.0), "pathwise", N_MC, seed=20240611, wrt="mu")
     mu4 = ref_moment(f, 0.5, 1.0, "mu", "pathwise", 4, centre=g.mean())
     assert abs(g.var(ddof=1) - 1.03 * var) / math.sqrt((mu4 - var**2) / N_MC) > Z_MAX
 
@@ -260,19 +266,22 @@ def test_variance_check_has_power():
 def test_seed_reproduces_and_n_one_works():
     f = F.get("cos", 3.0)
     for method in E.METHODS:
-        a = E.gradient_samples(f, 0.2, 1.1, "sigma", method, 50, seed=7)
-        b = E.gradient_samples(f, 0.2, 1.1, "sigma", method, 50, seed=7)
+        a = E.gradient_samples(f, (0.2, 1.1), method, 50, seed=7, wrt="sigma")
+        b = E.gradient_samples(f, (0.2, 1.1), method, 50, seed=7, wrt="sigma")
         np.testing.assert_array_equal(a, b)
-        assert E.gradient_samples(f, 0.2, 1.1, "mu", method, 1, seed=7).shape == (1,)
-    one = E.gradient_samples(f, 0.2, 1.1, "mu", "score_baseline", 1, seed=7)
-    np.testing.assert_array_equal(one, E.gradient_samples(f, 0.2, 1.1, "mu", "score", 1, seed=7))
+        assert E.gradient_samples(f, (0.2, 1.1), method, 1, seed=7, wrt="mu").shape == (1,)
+    one = E.gradient_samples(f, (0.2, 1.1), "score_baseline", 1, seed=7, wrt="mu")
+    np.testing.assert_array_equal(
+        one, E.gradient_samples(f, (0.2, 1.1), "score", 1, seed=7, wrt="mu")
+    )
 
 
 def test_score_and_pathwise_use_draw_eps():
     f = F.get("square", 0.0)
     eps = E.draw_eps(1000, 3)
     np.testing.assert_allclose(
-        E.gradient_samples(f, 0.5, 2.0, "mu", "score", 1000, 3), (0.5 + 2 * eps) ** 2 * eps / 2
+        E.gradient_samples(f, (0.5, 2.0), "score", 1000, 3, wrt="mu"),
+        (0.5 + 2 * eps) ** 2 * eps / 2,
     )
 
 
@@ -313,7 +322,7 @@ def test_pathwise_equals_torch_autograd_through_rsample(name, k, mu, sigma, monk
     torch_f(name, k)(x).sum().backward()
     f = F.get(name, k)
     for wrt, grad in (("mu", mu_t.grad), ("sigma", sigma_t.grad)):
-        ours = E.gradient_samples(f, mu, sigma, wrt, "pathwise", n, seed)
+        ours = E.gradient_samples(f, (mu, sigma), "pathwise", n, seed, wrt=wrt)
         np.testing.assert_allclose(ours, grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
@@ -347,49 +356,63 @@ BAD = {
 }
 
 
+def _samples(f, mu, sigma, wrt, method, n, seed):
+    return E.gradient_samples(f, (mu, sigma), method, n, seed, wrt=wrt)
+
+
 @settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_invalid_gradient_samples_arguments_name_the_parameter(data):
     name = data.draw(st.sampled_from(sorted(VALID_SAMPLES)))
     kwargs = {**VALID_SAMPLES, name: data.draw(BAD[name])}
     with pytest.raises(ValueError) as info:
-        E.gradient_samples(**kwargs)
+        _samples(**kwargs)
     assert re.match(rf"{name}\b", str(info.value)), str(info.value)
 
 
 @settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_invalid_exact_stats_arguments_name_the_parameter(data):
-    name = data.draw(st.sampled_from(["f", "mu", "sigma", "wrt", "method"]))
-    kwargs = {key: VALID[key] for key in ("f", "mu", "sigma", "wrt", "method")}
+    name = data.draw(st.sampled_from(["f", "mu", "sigma"]))
+    kwargs = {key: VALID[key] for key in ("f", "mu", "sigma")}
     kwargs[name] = data.draw(BAD[name])
     with pytest.raises(ValueError) as info:
-        E.exact_stats(**kwargs)
+        E.exact_stats(kwargs["f"], (kwargs["mu"], kwargs["sigma"]))
     assert re.match(rf"{name}\b", str(info.value)), str(info.value)
+
+
+@pytest.mark.parametrize("theta", [1.0, (1.0,), (1.0, 1.0, 1.0), None, "ab c"])
+def test_theta_must_be_a_pair(theta):
+    for call in (
+        lambda: E.exact_stats(VALID["f"], theta),
+        lambda: E.gradient_samples(VALID["f"], theta, "score", 10, 0),
+    ):
+        with pytest.raises(ValueError, match=r"^theta must be a pair \(mu, sigma\)"):
+            call()
 
 
 def test_specific_messages():
     f = VALID["f"]
     with pytest.raises(ValueError, match=r"^sigma must be > 0, got -1$"):
-        E.exact_stats(f, 0.0, -1, "mu", "score")
+        moments(f, 0.0, -1, "mu", "score")
     with pytest.raises(
         ValueError, match=r"^n must be a whole number between 1 and 1000000, got 1000001$"
     ):
-        E.gradient_samples(f, 0.0, 1.0, "mu", "score", E.N_MAX + 1, 0)
+        E.gradient_samples(f, (0.0, 1.0), "score", E.N_MAX + 1, 0, wrt="mu")
     assert E.N_MAX >= 10**6
 
 
 def test_non_finite_and_too_fast_growing_f_are_refused():
     nan_f = Fn("custom", 0.0, lambda x: np.log(x), lambda x: 1 / x, "log x")
     with pytest.raises(ValueError, match=r"^f: f\(x\) is not finite"):
-        E.exact_stats(nan_f, 0.0, 1.0, "mu", "score")
+        moments(nan_f, 0.0, 1.0, "mu", "score")
     with pytest.raises(ValueError, match=r"^f: "):
-        E.gradient_samples(nan_f, 0.0, 1.0, "mu", "score", 100, 0)
+        E.gradient_samples(nan_f, (0.0, 1.0), "score", 100, 0, wrt="mu")
     huge = Fn("custom", 0.0, lambda x: np.exp(x**2 / 3), lambda x: np.exp(x**2 / 3), "e^{x²/3}")
     with pytest.raises(ValueError, match=r"^f: .*grows too fast"):
-        E.exact_stats(huge, 0.0, 1.0, "mu", "score")
+        moments(huge, 0.0, 1.0, "mu", "score")
     with pytest.raises(ValueError, match=r"^ks "):
-        E.exact_sweep("cos", [], 1.0, 1.0)
+        E.exact_sweep("cos", [], (1.0, 1.0))
     with pytest.raises(ValueError, match=r"^name \(the test function\) must be one of"):
         E.exact_sweep("nope", [1.0])
 
@@ -422,7 +445,7 @@ def test_unsplit_non_smooth_f_is_still_close():
     the split, at bounded effort: within 1e−3 of the split result."""
     split = F.get("abs", 0.3)
     unsplit = Fn("custom", 0.3, split.f, split.df, split.latex, smooth=False)
-    a, b = E.exact_all(split, 1.0, 1.0), E.exact_all(unsplit, 1.0, 1.0)
-    for key in a:
-        if key[0] != "true":
-            assert b[key][1] == pytest.approx(a[key][1], rel=1e-3)
+    a, b = E.exact_stats(split, (1.0, 1.0)), E.exact_stats(unsplit, (1.0, 1.0))
+    for wrt in E.WRT:
+        for m in E.METHODS:
+            assert b[wrt].variance[m] == pytest.approx(a[wrt].variance[m], rel=1e-3)

@@ -10,14 +10,15 @@ import pytest
 
 from reparam_core import estimators as E
 from reparam_core import functions as F
+from reparam_core.registry import GAUSSIAN
 from reparam_ui import grad_figs as G
 
 
 @pytest.fixture(scope="module")
 def run():
     f = F.get("step", 0.0)
-    samples = {m: E.gradient_samples(f, 1.0, 1.0, "mu", m, 3000, 5) for m in E.METHODS}
-    return f, E.exact_all(f, 1.0, 1.0), samples
+    samples = {m: E.gradient_samples(f, (1.0, 1.0), m, 3000, 5, wrt="mu") for m in E.METHODS}
+    return f, E.exact_stats(f, (1.0, 1.0))["mu"], samples
 
 
 def test_function_figure_leaves_non_finite_values_out():
@@ -36,13 +37,13 @@ def test_function_figure_leaves_non_finite_values_out():
 
 def test_histograms_count_every_sample_and_mark_the_truth(run):
     f, exact, samples = run
-    truth = exact["true", "mu"]
+    truth = exact.true
     fig = G.histogram_figure(samples, truth, bins=40)
     assert len(fig.data) == 4
     assert not fig.layout.annotations  # each panel is named by its x-axis title
     for i, (step, m) in enumerate(zip(fig.data, E.METHODS, strict=True)):
         title = fig.layout[f"xaxis{i + 1 if i else ''}"].title.text
-        assert title.startswith(G.SHORT[m]) and step.xaxis == f"x{i + 1 if i else ''}"
+        assert title.startswith(GAUSSIAN[m].short) and step.xaxis == f"x{i + 1 if i else ''}"
         found = re.search(r"(\d+) outside", title)
         n_out = int(found.group(1)) if found else 0
         edges, counts = np.asarray(step.x), np.asarray(step.y)[:-1]  # the last count is repeated
@@ -57,7 +58,7 @@ def test_histograms_count_every_sample_and_mark_the_truth(run):
 
 def test_running_mean_band_is_two_standard_errors(run):
     _, exact, samples = run
-    fig = G.running_mean_figure(samples, exact["true", "mu"], points=50)
+    fig = G.running_mean_figure(samples, exact.true, points=50)
     band, line = fig.data[2], fig.data[3]  # the score function's panel
     g = samples["score"]
     assert line.x[-1] == len(g)
@@ -71,8 +72,13 @@ def test_running_mean_band_is_two_standard_errors(run):
 def test_variance_curves_are_log_scale_with_exact_values():
     ks = np.linspace(-3, 3, 25)
     sweep = E.exact_sweep("square", ks)
-    var = {key: v[1] for key, v in sweep.items() if key[0] != "true"}
-    mc = {"square": (ks[::6], {key: v[::6] * 1.01 for key, v in var.items()})}
+    var = {wrt: stats.variance for wrt, stats in sweep.items()}
+    mc = {
+        "square": (
+            ks[::6],
+            {w: {m: v[::6] * 1.01 for m, v in per.items()} for w, per in var.items()},
+        )
+    }
     fig = G.variance_curves_figure({"square": (ks, var)}, mc)
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
     lines = [t for t in fig.data if t.mode == "lines"]
@@ -87,7 +93,7 @@ def test_variance_curves_are_log_scale_with_exact_values():
 
 def test_variance_of_the_mean_has_slope_minus_one(run):
     _, exact, samples = run
-    var = {m: exact["mu", m][1] for m in E.METHODS}
+    var = exact.variance
     fig = G.variance_of_mean_figure(var, samples, 3000)
     lines = [t for t in fig.data if t.mode == "lines"]
     assert len(lines) == 3  # the step's pathwise variance is 0: no line on a log axis
@@ -100,7 +106,7 @@ def test_variance_of_the_mean_has_slope_minus_one(run):
 
 def test_summary_table_bias_efficiency_and_z(run):
     _, exact, samples = run
-    t = G.summary_table(exact, "mu", samples, 3000)
+    t = G.summary_table(exact, samples, 3000)
     phi1 = math.exp(-0.5) / math.sqrt(2 * math.pi)
     assert t["true ∇"][0] == pytest.approx(phi1, rel=1e-10)
     assert t["bias"][0] == pytest.approx(-phi1, rel=1e-10)  # pathwise on the step
@@ -110,7 +116,7 @@ def test_summary_table_bias_efficiency_and_z(run):
     assert min(ratios) == 1.0 and all(r >= 1.0 for r in ratios)
     assert t[G.COST_COLUMN] == [1, 1, 1, 2]
     for i, m in enumerate(E.METHODS):
-        assert t["SE at N=3000"][i] == pytest.approx(math.sqrt(exact["mu", m][1] / 3000))
+        assert t["SE at N=3000"][i] == pytest.approx(math.sqrt(exact.variance[m] / 3000))
     assert all(abs(z) < 5 for z in t["z (MC vs true)"][1:])
     assert t["z (MC vs true)"][0] < -1e6  # zero variance: the SE floor makes the bias show
 
@@ -119,7 +125,7 @@ def test_panels_sit_on_their_own_axes(run):
     """The builders assemble subplot layouts by hand: each trace's axes exist, panels don't overlap,
     and the axis settings (log x, titles) reach every panel."""
     _, exact, samples = run
-    truth = exact["true", "mu"]
+    truth = exact.true
     for fig, panels, titles in (
         (G.histogram_figure(samples, truth), 4, 0),  # named by their x-axis titles
         (G.running_mean_figure(samples, truth), 4, 4),

@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
+from reparam_core import functions as F
 from reparam_core import implicit as im
+
+
+def gf(name):
+    """The Gamma-family test function `name`."""
+    return F.get(name, family="gamma")
+
 
 ALPHAS = [0.1, 0.5, 1.0, 2.5, 10.0, 80.0]
 
@@ -67,16 +74,18 @@ def test_icdf_inverts_cdf_and_path_slope_is_the_implicit_gradient():
 
 @pytest.mark.parametrize("alpha", [0.2, 1.0, 3.7, 25.0])
 def test_exact_gradients_closed_forms(alpha):
-    assert im.exact_gradient("z", alpha) == pytest.approx(1.0, rel=1e-9)
-    assert im.exact_gradient("z2", alpha) == pytest.approx(2 * alpha + 1, rel=1e-9)
-    assert im.exact_gradient("log", alpha) == pytest.approx(special.polygamma(1, alpha), rel=1e-9)
+    assert im.exact_gradient(gf("z"), alpha) == pytest.approx(1.0, rel=1e-9)
+    assert im.exact_gradient(gf("z2"), alpha) == pytest.approx(2 * alpha + 1, rel=1e-9)
+    assert im.exact_gradient(gf("log"), alpha) == pytest.approx(
+        special.polygamma(1, alpha), rel=1e-9
+    )
     sin_grad = 2 ** (-alpha / 2) * (
         math.pi / 4 * math.cos(alpha * math.pi / 4)
         - math.log(2) / 2 * math.sin(alpha * math.pi / 4)
     )
-    assert im.exact_gradient("sin", alpha) == pytest.approx(sin_grad, rel=1e-8, abs=1e-12)
-    assert im.exact_mean("z2", alpha) == pytest.approx(alpha * (alpha + 1), rel=1e-10)
-    assert im.exact_mean("sqrt", alpha) == pytest.approx(
+    assert im.exact_gradient(gf("sin"), alpha) == pytest.approx(sin_grad, rel=1e-8, abs=1e-12)
+    assert im.exact_mean(gf("z2"), alpha) == pytest.approx(alpha * (alpha + 1), rel=1e-10)
+    assert im.exact_mean(gf("sqrt"), alpha) == pytest.approx(
         math.exp(math.lgamma(alpha + 0.5) - math.lgamma(alpha)), rel=1e-10
     )
 
@@ -85,14 +94,14 @@ def test_exact_gradients_closed_forms(alpha):
 @pytest.mark.parametrize("name", ["z", "sin"])
 def test_implicit_pathwise_mean_is_the_exact_gradient(alpha, name):
     """E[f'(z) ∂z/∂α] = d/dα E f, the implicit estimator's mean, by scipy quadrature."""
-    fn = im.get(name)
+    fn = gf(name)
     dist = stats.gamma(alpha)
 
     def g(z):
         return fn.df(z) * im.dz_dalpha(np.array([z]), alpha)[0] * dist.pdf(z)
 
     val = integrate.quad(g, 0, 1, limit=200)[0] + integrate.quad(g, 1, np.inf, limit=200)[0]
-    assert val == pytest.approx(im.exact_gradient(name, alpha), rel=1e-6)
+    assert val == pytest.approx(im.exact_gradient(gf(name), alpha), rel=1e-6)
 
 
 @pytest.mark.parametrize("alpha", [0.7, 3.0])
@@ -100,9 +109,9 @@ def test_implicit_pathwise_mean_is_the_exact_gradient(alpha, name):
 @pytest.mark.parametrize("method", im.METHODS)
 def test_estimators_unbiased_z_score(alpha, name, method):
     n = 20_000
-    g = im.gradient_samples(name, alpha, method, n, seed=7)
-    var = im.exact_variance(name, alpha, method)
-    z = abs(g.mean() - im.exact_gradient(name, alpha)) / math.sqrt(var / n)
+    g = im.gradient_samples(gf(name), alpha, method, n, seed=7)
+    var = im.exact_stats(gf(name), alpha).variance[method]
+    z = abs(g.mean() - im.exact_gradient(gf(name), alpha)) / math.sqrt(var / n)
     assert z < 4.0
 
 
@@ -111,8 +120,11 @@ def test_exact_variance_against_scipy_and_implicit_beats_score_for_z():
     psi = special.digamma(alpha)
     dist = stats.gamma(alpha)
     m2 = integrate.quad(lambda z: (z * (math.log(z) - psi)) ** 2 * dist.pdf(z), 0, np.inf)[0]
-    assert im.exact_variance("z", alpha, "score") == pytest.approx(m2 - 1.0, rel=1e-8)
-    assert im.exact_variance("z", alpha, "implicit") < im.exact_variance("z", alpha, "score") / 10
+    assert im.exact_stats(gf("z"), alpha).variance["score"] == pytest.approx(m2 - 1.0, rel=1e-8)
+    assert (
+        im.exact_stats(gf("z"), alpha).variance["implicit"]
+        < im.exact_stats(gf("z"), alpha).variance["score"] / 10
+    )
 
 
 # ---------------------------------------------------------------- rejection sampler
@@ -130,11 +142,11 @@ def test_marsaglia_tsang_samples_gamma_chi_square(alpha):
 
 def test_finite_differences_through_rejection_sampler_desync_and_blow_up():
     alpha, n = 2.0, 2000
-    coarse = im.rejection_fd("z", alpha, 0.1, n, seed=0)
+    coarse = im.rejection_fd(gf("z"), alpha, 0.1, n, seed=0)
     assert coarse.desynced > n / 4  # a flipped proposal shifts every later sample
-    fine = im.rejection_fd("z", alpha, 1e-4, n, seed=0)
+    fine = im.rejection_fd(gf("z"), alpha, 1e-4, n, seed=0)
     # desynced samples give O(1/h) quotients; their standard error dwarfs the correct one
-    exact_se = math.sqrt(im.exact_variance("z", alpha, "implicit") / n)
+    exact_se = math.sqrt(im.exact_stats(gf("z"), alpha).variance["implicit"] / n)
     if fine.desynced:
         assert fine.std_error > 100 * exact_se
     else:  # no flip: the quotient is the proposal-map derivative, not ∂z/∂α
@@ -147,11 +159,11 @@ def test_finite_differences_through_rejection_sampler_desync_and_blow_up():
 def test_proposal_path_derivative_is_biased():
     """Without flips, FD → E[f'(z) ∂z/∂α|_x] ≠ d/dα E f (it misses the acceptance term)."""
     for alpha, name in [(1.0, "log"), (1.0, "z"), (2.0, "z2")]:
-        smooth = im.smooth_path_gradient(name, alpha)
-        exact = im.exact_gradient(name, alpha)
+        smooth = im.smooth_path_gradient(gf(name), alpha)
+        exact = im.exact_gradient(gf(name), alpha)
         assert abs(smooth - exact) > 0.005 * abs(exact), (alpha, name, smooth, exact)
     # The largest gap: α = 1, f = log z: 1.9116 vs ψ'(1) = π²/6
-    assert im.smooth_path_gradient("log", 1.0) == pytest.approx(1.9116, abs=1e-3)
+    assert im.smooth_path_gradient(gf("log"), 1.0) == pytest.approx(1.9116, abs=1e-3)
 
 
 def test_rejection_path_jumps_implicit_path_is_smooth():
@@ -169,14 +181,15 @@ def test_rejection_path_jumps_implicit_path_is_smooth():
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda: im.exact_gradient("z", 0.0), "alpha"),
-        (lambda: im.exact_gradient("z", float("nan")), "alpha"),
+        (lambda: im.exact_gradient(gf("z"), 0.0), "alpha"),
+        (lambda: im.exact_gradient(gf("z"), float("nan")), "alpha"),
         (lambda: im.exact_gradient("cube", 1.0), "f"),
-        (lambda: im.gradient_samples("z", 1.0, "magic", 10), "method"),
-        (lambda: im.gradient_samples("z", 1.0, "score", 0), "n"),
-        (lambda: im.gradient_samples("z", 1.0, "score", 10, seed=-2), "seed"),
-        (lambda: im.rejection_fd("z", 1.0, 0.0, 10), "h"),
-        (lambda: im.rejection_fd("z", 1.0, float("inf"), 10), "h"),
+        (lambda: F.get("cube", family="gamma"), "name"),
+        (lambda: im.gradient_samples(gf("z"), 1.0, "magic", 10), "method"),
+        (lambda: im.gradient_samples(gf("z"), 1.0, "score", 0), "n"),
+        (lambda: im.gradient_samples(gf("z"), 1.0, "score", 10, seed=-2), "seed"),
+        (lambda: im.rejection_fd(gf("z"), 1.0, 0.0, 10), "h"),
+        (lambda: im.rejection_fd(gf("z"), 1.0, float("inf"), 10), "h"),
         (lambda: im.dz_dalpha(np.array([-1.0]), 1.0), "z"),
         (lambda: im.icdf(np.array([1.0]), 1.0), "u"),
     ],
@@ -190,7 +203,7 @@ def test_bad_input_names_the_parameter(call, name):
 @given(alpha=st.one_of(st.floats(max_value=0.049), st.floats(min_value=200.1), st.just(math.nan)))
 def test_hypothesis_bad_alpha_always_value_error(alpha):
     with pytest.raises(ValueError, match="alpha"):
-        im.exact_gradient("z", alpha)
+        im.exact_gradient(gf("z"), alpha)
 
 
 @settings(max_examples=50, deadline=None)

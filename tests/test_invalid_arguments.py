@@ -39,10 +39,11 @@ DRAWN = {  # what Hypothesis adds to each kind's fixed list
 }
 KNOWN_CHOICES = {
     *F.NAMES,
+    *F.REGISTRY,  # the families
     *estimators.WRT,
     *estimators.METHODS,
     *toy_data.DATASETS,
-    *implicit.FUNCTION_NAMES,
+    *F.GAMMA_NAMES,
     *implicit.METHODS,
     *discrete.METHODS,
     *discrete.SHAPE_NAMES,
@@ -72,14 +73,20 @@ CALLS = [
     ("functions.get", F.get, {"name": "square", "k": 1.0}, {"name": "choice", "k": "real"}),
     ("functions.cos", F.cos, {"k": 1.0}, {"k": "real"}),
     (
+        "functions.get (gamma)",
+        F.get,
+        {"name": "log", "family": "gamma"},
+        {"name": "choice", "family": "choice"},
+    ),
+    (
         "estimators.exact_stats",
-        estimators.exact_stats,
-        {"f": SQUARE, "mu": 1.0, "sigma": 1.0, "wrt": "mu", "method": "pathwise"},
-        {"mu": "real", "sigma": "positive", "wrt": "choice", "method": "choice"},
+        lambda f, mu, sigma: estimators.exact_stats(f, (mu, sigma)),
+        {"f": SQUARE, "mu": 1.0, "sigma": 1.0},
+        {"mu": "real", "sigma": "positive"},
     ),
     (
         "estimators.gradient_samples",
-        estimators.gradient_samples,
+        lambda f, mu, sigma, **kw: estimators.gradient_samples(f, (mu, sigma), **kw),
         {
             "f": SQUARE,
             "mu": 1.0,
@@ -89,17 +96,18 @@ CALLS = [
             "n": 10,
             "seed": 0,
         },
-        {"mu": "real", "sigma": "positive", "method": "choice", "n": "n", "seed": "seed"},
-    ),
-    (
-        "estimators.true_gradient",
-        estimators.true_gradient,
-        {"f": SQUARE, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
-        {"mu": "real", "sigma": "positive", "wrt": "choice"},
+        {
+            "mu": "real",
+            "sigma": "positive",
+            "wrt": "choice",
+            "method": "choice",
+            "n": "n",
+            "seed": "seed",
+        },
     ),
     (
         "estimators.exact_sweep",
-        estimators.exact_sweep,
+        lambda mu, sigma, **kw: estimators.exact_sweep(theta=(mu, sigma), **kw),
         {"name": "square", "ks": np.linspace(-1, 1, 3), "mu": 1.0, "sigma": 1.0},
         {"name": "choice", "mu": "real", "sigma": "positive"},
     ),
@@ -156,20 +164,20 @@ CALLS = [
     (
         "discrete.gradient_samples",
         discrete.gradient_samples,
-        {"fn": BERN, "theta": 0.3, "method": discrete.METHODS[0], "n": 10, "seed": 0, "tau": 0.5},
+        {"f": BERN, "theta": 0.3, "method": discrete.METHODS[0], "n": 10, "seed": 0, "tau": 0.5},
         {"theta": "real", "method": "choice", "n": "n", "seed": "seed", "tau": "positive"},
     ),
     (
         "implicit.gradient_samples",
         implicit.gradient_samples,
         {
-            "name": implicit.FUNCTION_NAMES[0],
+            "f": F.get(F.GAMMA_NAMES[0], family="gamma"),
             "alpha": 2.0,
             "method": implicit.METHODS[0],
             "n": 10,
             "seed": 0,
         },
-        {"name": "choice", "alpha": "positive", "method": "choice", "n": "n", "seed": "seed"},
+        {"alpha": "positive", "method": "choice", "n": "n", "seed": "seed"},
     ),
     (
         "implicit.samples",

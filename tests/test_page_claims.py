@@ -66,8 +66,8 @@ def page_table(at) -> dict[str, list[str]]:
 
 def table_for(name: str, k: float, mu: float, wrt: str, n: int = 2000, seed: int = 0) -> dict:
     f = F.get(name, k)
-    samples = {m: E.gradient_samples(f, mu, 1.0, wrt, m, n, seed) for m in E.METHODS}
-    return G.summary_table(E.exact_all(f, mu, 1.0), wrt, samples, n)
+    samples = {m: E.gradient_samples(f, (mu, 1.0), m, n, seed, wrt=wrt) for m in E.METHODS}
+    return G.summary_table(E.exact_stats(f, (mu, 1.0))[wrt], samples, n)
 
 
 # ------------------------------------------------------------ 1. the sign of k in f's LaTeX
@@ -193,8 +193,8 @@ CASES = [  # μ = k (or a symmetric f at μ = 0): exact zeros next to noise-leve
 @pytest.mark.parametrize("name,k,mu,wrt", CASES)
 def test_exact_zeros_are_zero_and_no_ratio_to_zero_is_shown(name, k, mu, wrt):
     t = table_for(name, k, mu, wrt)
-    ex = E.exact_all(F.get(name, k), mu, 1.0)
-    scale = max([abs(ex["true", wrt])] + [math.sqrt(ex[wrt, m][1]) for m in E.METHODS])
+    ex = E.exact_stats(F.get(name, k), (mu, 1.0))[wrt]
+    scale = max([abs(ex.true)] + [math.sqrt(ex.variance[m]) for m in E.METHODS])
     for col in ("true ∇", "E[ĝ]", "bias", "MC mean"):
         for v in t[col]:
             assert v == 0.0 or abs(v) > 1e-6 * scale, (col, t[col])
