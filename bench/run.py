@@ -93,8 +93,8 @@ def time_to_idle(browser, url: str) -> float:
 
 def bench_page_load(browser, app: StreamlitServer, floor: StreamlitServer, loads: int) -> dict:
     """Median time-to-idle per page. Loads are interleaved (floor, home, …, floor, home, …), so a
-    slow spell of the shared machine (e.g. torch threads winding down after the quality bench)
-    weighs on every page alike instead of on whichever was measured then."""
+    slow spell of the machine weighs on every page alike instead of on whichever was measured
+    then (docs/performance.md, "How to measure")."""
     urls = {
         name: floor.url if path is None else f"{app.url}/{path}"
         for name, path in [("floor", None), *PAGES.items()]
@@ -138,9 +138,8 @@ def rerun_once(page, action: Callable) -> float:
 
 def bench_rerun(browser, app: StreamlitServer, floor: StreamlitServer, repeats: int) -> dict:
     """Median rerun latency per page over `repeats` × 3 reruns. The pages stay open and take
-    turns (floor, change of variables, gradient, floor, …), so a slow spell of the shared
-    machine weighs on every page alike: measured one page after another, the floor alone read
-    0.13–0.21 s in three runs of the same code."""
+    turns (floor, change of variables, gradient, floor, …), so a slow spell of the machine weighs
+    on every page alike (docs/performance.md, "How to measure")."""
     # home has no chart, and the Live VAE's charts tick on their own
     targets = {  # name: (url, window height)
         "floor": (floor.url, 1000),

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             browser = launch_chromium(pw)
             contexts = [browser.new_context() for _ in range(args.contexts)]
             pages = [c.new_page() for c in contexts]
-            for pg in pages:  # 10 pages drawing live charts can starve Chromium on 2 cores
+            for pg in pages:  # many pages drawing live charts can starve the browser of CPU
                 pg.set_default_timeout(120_000)
             for i, pg in enumerate(pages):
                 pg.goto(f"{server.url}/live_vae?vae_seed={i + 1}")

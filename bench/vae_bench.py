@@ -51,8 +51,8 @@ page = vae_figs  # the page's cadence and view sizes live there
 
 
 def page_threads() -> None:
-    """Torch threads as the page sets them (vae_train.THREADS), whoever calls: bench/run.py ran
-    its bare loop with torch's default (2 here) against the page's 1 — 369 vs ≈350 steps/s."""
+    """Torch threads as the page sets them (vae_train.THREADS), whoever calls, so the bare loop
+    and the page compare like for like (docs/performance.md, "How to measure")."""
     if torch.get_num_threads() != THREADS:
         torch.set_num_threads(THREADS)
 
@@ -197,10 +197,10 @@ def bench_vae_in_browser(
     loop run in this process, and chart refreshes/s (changes of the loss chart's last plotted
     step, polled every 20 ms). Browser, server and bare loop share the machine.
 
-    This machine's speed drifts in bursts (the same bare loop reads 380-450 steps/s within a
-    minute), so each page window is sandwiched: a bare window before it and one after it (shared
-    with the next round), and the round's ratio is page / the mean of the two. The result is the
-    median of the rounds' ratios; every round is printed."""
+    The machine's speed drifts in bursts (docs/performance.md, "How to measure"), so each page
+    window is sandwiched: a bare window before it and one after it (shared with the next round),
+    and the round's ratio is page / the mean of the two. The result is the median of the rounds'
+    ratios; every round is printed."""
     config = PRESETS["default"]
     pg = browser.new_page(viewport={"width": 1400, "height": 1000})
     pg.goto(server.url + "/live_vae")

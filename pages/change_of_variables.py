@@ -134,10 +134,9 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
     with right:
         # The derivation is symbolic, and the numbers are in a short block of their own: an
         # element whose content did not change is not drawn again, so a μ or σ change re-typesets
-        # two inline formulas instead of the dozen formulas with μ, σ substituted (≈ 40 ms per
-        # change in the browser). One Markdown element ($$ … $$ display math) each, not one per
-        # formula: fewer elements to send on each change (24 messages instead of 41 with the
-        # rows below; the rerun time did not measurably change with that alone, 214 vs 217 ms).
+        # two inline formulas, not the whole derivation. One Markdown element ($$ … $$ display
+        # math) each, not one per formula: fewer elements to send on each change (bench/run.py:
+        # rerun_latency_ratio; docs/performance.md).
         m, s = num(mu), num(sigma)
         if mode == "standardize":
             here = f"Here $\\mu = {m}$, $\\sigma = {s}$: $y = (x - {m})/{s}$, $x = {m} + {s}\\,y$."
@@ -298,13 +297,14 @@ def controls_and_view() -> None:
     # without a widget.
     for key in ("cov_map", "cov_view"):
         st.session_state[key] = st.session_state[key]
-    # segmented controls, not radios: the page loads one widget family less
+    # segmented controls, not radios: the page loads one widget family less (bench/run.py:
+    # page_load_ratio_max; docs/performance.md)
     mode = st.segmented_control(
         "Direction", list(MODES), format_func=MODES.get, key="cov_mode", required=True
     )
     # sliders only (no number boxes): the page loads one widget family less, and the samples
     # move while μ or σ is dragged; one horizontal row, not columns: one layout element instead
-    # of six (as on the gradient page)
+    # of six (as on the gradient page; bench/run.py: page_load_ratio_max, rerun_latency_ratio)
     with st.container(horizontal=True, gap="medium"):
         st.slider("μ (mean)", min_value=-5.0, max_value=5.0, step=0.1, key="cov_mu")
         st.slider(
@@ -326,7 +326,8 @@ def controls_and_view() -> None:
     checked = guarded(view_params, st.session_state["cov_mu"], st.session_state["cov_sigma"])
     if checked is not None:
         mu, sigma = checked
-        # Only the chosen view runs (not st.tabs: a chart inside a tab panel loaded slower).
+        # Only the chosen view runs (not st.tabs: a chart inside a tab panel loaded slower;
+        # bench/run.py: page_load_ratio_max).
         view = st.segmented_control(
             "View", VIEWS, key="cov_view", required=True, label_visibility="collapsed"
         )

@@ -489,8 +489,9 @@ def log_prob(name: str, x, noise: float | None = None) -> np.ndarray:
     |x| = 20, where p < e^-450). noise=None means the default; noise must lie in
     NOISE_RANGE[name] (> 0, except checkerboard where it is ignored); at most MAX_SAMPLES points.
     Error in log p near the data: ~1e-12 (moons, circles, 8gaussians, pinwheel), ~1e-7
-    (2spirals, limited by the erfc approximation). Cost per 10⁴ points at the default noise:
-    2spirals ≈ 1 s, moons ≈ 0.2–0.5 s, pinwheel ≈ 0.15 s, the others < 30 ms (a busy 2-core box).
+    (2spirals, limited by the erfc approximation). Cost follows the quadrature: 2spirals is the
+    most expensive, then moons and pinwheel; the others are far cheaper (timings:
+    docs/performance.md).
     """
     name = _check_name(name)
     noise = _check_noise(name, noise, density=True)

@@ -40,13 +40,9 @@ def ensure_app_shell() -> None:
         st.rerun()
 
 
-# Streamlit dims an element being recomputed ("stale") with a delayed opacity transition on each
-# element container: a fragment rerun starts and cancels one transition per element (16 on the
-# gradient page's Monte Carlo run), and the browser handles each (events, compositing layers)
-# even though a fast rerun never shows the dimming. Without it a slider change reaches idle sooner:
-# gradient page 254 → 232 ms, change of variables 236 → 209 ms (medians of 25 reruns, the two
-# versions alternating, bench/run.py's measure). Slow steps show a spinner or status instead,
-# and Streamlit's "Running…" indicator stays in the toolbar.
+# No fade on stale elements: Streamlit starts and cancels an opacity transition on every element
+# of a rerun, which the browser pays for even when the rerun is too fast to show it. Slow steps
+# show a spinner instead (bench/run.py: rerun_latency_ratio; docs/performance.md).
 APP_CSS = "<style>[data-stale=true]{transition:none!important;opacity:1!important}</style>"
 
 
@@ -157,12 +153,10 @@ def attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any | No
         return None, error_text(exc)
 
 
-# Chart styling for both app themes. Streamlit's own plotly theme (`theme="streamlit"`) is
-# restyled in the browser on every draw, which cost ≈ 250 ms per redraw of a 5-panel figure
-# (540 vs 296 ms, click → redrawn, measured side by side): it slowed page loads, reruns and the
-# Live VAE's 5 Hz loss chart. Instead every chart gets this template and `theme=None`:
-# transparent backgrounds, so the page's background shows through, and text, grid and axis
-# colours that read on the light page (#ffffff) and the dark one (#0e1117) alike.
+# Chart styling for both app themes: this template and `theme=None`, because Streamlit's own
+# plotly theme restyles every draw in the browser (bench/run.py: rerun_latency_ratio;
+# docs/performance.md). Transparent backgrounds, so the page's background shows through, and text,
+# grid and axis colours that read on the light page (#ffffff) and the dark one (#0e1117) alike.
 CHART_TEXT = "#72767f"  # contrast 4.55:1 on white, 4.15:1 on #0e1117 (tests/test_common.py)
 CHART_GRID = "rgba(128, 128, 128, 0.22)"
 CHART_LINE = "rgba(128, 128, 128, 0.5)"
@@ -185,9 +179,9 @@ def chart_template():
     """The app's plotly template (a `go.layout.Template`; assigning it to a figure is free)."""
     import plotly.graph_objects as go
 
-    # ticklabeloverflow "allow": plotly's default ("hide past div") measures every tick label's
-    # box on each draw to hide the ones that cross the chart's edge (forced layouts: ≈ 30 ms of
-    # the gradient page's ≈ 95 ms of plotly per control change); automargin keeps ours inside
+    # ticklabeloverflow "allow": plotly's default ("hide past div") forces a layout per tick label
+    # on each draw; automargin keeps ours inside (bench/run.py: rerun_latency_ratio;
+    # docs/performance.md)
     axis = {
         "gridcolor": CHART_GRID,
         "zerolinecolor": CHART_LINE,
@@ -247,7 +241,8 @@ def _cell(v: Any) -> str:
 def markdown_table(columns: dict[str, Sequence[Any]], number: str = "{:.4g}") -> str:
     """Columns of equal length → a Markdown table: numbers formatted with `number` and
     right-aligned, NaN as "—", "|" in a cell escaped. A static table in `st.markdown` spares the
-    page the Arrow code `st.table`/`st.dataframe` load in the browser (≈ 0.9 MB, ≈ 0.2 s)."""
+    page the Arrow code `st.table`/`st.dataframe` load in the browser (bench/run.py:
+    page_load_ratio_max; docs/performance.md)."""
     names = list(columns)
     n = len(columns[names[0]]) if names else 0
     if any(len(columns[c]) != n for c in names):
@@ -283,8 +278,8 @@ def download_csv(label: str, columns: dict[str, Sequence[Any]], file_name: str, 
 def figure_html(fig: Any) -> bytes:
     """The figure (a Figure or its dict) as a standalone HTML page (plotly.js inlined, animations
     included), in the app's template (Streamlit's default "streamlit" template carries placeholder
-    colours). The inlined plotly.js is the charts' cartesian build: 1.6 MB per file instead of
-    the 4.9 MB of plotly.py's full one."""
+    colours). The inlined plotly.js is the charts' cartesian build, a third of plotly.py's full
+    one (sizes: docs/performance.md)."""
     import plotly.graph_objects as go
 
     from reparam_ui.plot_element import BUNDLE_PATH
@@ -314,7 +309,7 @@ def sync_query_keys(params: dict[str, Param]) -> None:
 
 
 def download_figure_html_deferred(label: str, fig: Any, file_name: str, key: str) -> None:
-    """Like `download_figure_html`, but the HTML (≈1.6 MB) is built only when the button is clicked.
+    """Like `download_figure_html`, but the HTML (over a megabyte) is built only when the button is clicked.
 
     Clicking does not rerun the page (so a playing animation keeps playing).
     """
@@ -331,8 +326,8 @@ def download_figure_html_deferred(label: str, fig: Any, file_name: str, key: str
 
 def show_figure_spec(spec: dict, key: str) -> None:
     """`show_figure` for a figure kept as a plain dict (e.g. returned by `st.cache_data`): sent as
-    it is with the app's template, never re-wrapped in a `go.Figure` (a deep copy: ≈ 5 ms per
-    figure on every rerun)."""
+    it is with the app's template, never re-wrapped in a `go.Figure` (a deep copy on every rerun;
+    bench/run.py: rerun_latency_ratio; docs/performance.md)."""
     from reparam_ui.plot_element import plot
 
     plot({**spec, "layout": {**spec.get("layout", {}), "template": _template_json()}}, key)

@@ -57,8 +57,9 @@ def animation_spec(
     target_label: str = "target density",
     x_title: str = "value",
 ) -> dict:
-    """The figure as a plain dict (what the page sends; a Figure costs ≈ 20 ms more to build):
-    animate samples `v` (drawn once from N(path.m0, path.s0²)) along `path`.
+    """The figure as a plain dict: animate samples `v` (drawn once from N(path.m0, path.s0²)) along
+    `path`. The page sends the dict, cheaper to build and encode than a Figure (bench/run.py:
+    rerun_latency_ratio; docs/performance.md).
 
     Traces: 0 histogram (bars, heights precomputed per frame on fixed bins), 1 the exact density of
     the frame, 2 the rug of all samples, 3 highlighted samples, 4 the target density (static, dashed).

@@ -1,12 +1,12 @@
 """A line chart as plain data for a <canvas>: the Live VAE's loss chart while training plays.
 
 Why: the page redraws its loss chart 5 times a second. A plotly chart in Streamlit is rebuilt from
-scratch on every change (its element id follows its data): the browser's main thread was ~70 %
-busy on this 2-core machine, taking CPU from the training itself. `line_chart_spec` reduces a
-`plotly` line figure from `reparam_ui.vae_figs.loss_figure` to what `live_canvas.js` draws —
-line traces (colour, width, dash), the title and axis titles, the axis ranges with round ticks,
-horizontal `xref="paper"` line shapes and their annotations — and ignores anything else. When
-training pauses, the page shows the interactive plotly figure again (zoom, hover).
+scratch on every change (its element id follows its data), which kept the browser busy and took
+CPU from the training itself (bench/vae_bench.py browser; docs/performance.md). `line_chart_spec`
+reduces a `plotly` line figure from `reparam_ui.vae_figs.loss_figure` to what `live_canvas.js`
+draws — line traces (colour, width, dash), the title and axis titles, the axis ranges with round
+ticks, horizontal `xref="paper"` line shapes and their annotations — and ignores anything else.
+When training pauses, the page shows the interactive plotly figure again (zoom, hover).
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 plays.
 
 `st.plotly_chart` gives a changed figure a new element id, so the browser rebuilds the chart
-(`Plotly.newPlot`: ≈ 0.3 s for the 5-panel model view on this machine, with a 5 Hz tick). This
+(`Plotly.newPlot`) on every 5 Hz tick, slower than the tick for the 5-panel model view. This
 Streamlit component (components v2) stays mounted and draws `line_chart.line_chart_spec` and
-`vae_figs.model_canvas` data on one <canvas> (`live_canvas.js`): a few ms per tick, one element
-per tick. No zoom or hover: the page shows the interactive plotly figures when paused.
+`vae_figs.model_canvas` data on one <canvas> (`live_canvas.js`), one element per tick
+(bench/vae_bench.py browser: chart_refresh_hz; docs/performance.md). No zoom or hover: the page
+shows the interactive plotly figures when paused.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def live_canvas(loss: dict | None, model: dict | None, key: str) -> None:
     """Mount (first call) or redraw (later calls with the same key) the canvas: the loss chart
     (a `line_chart_spec`) above the model view (a `model_canvas`); either may be None."""
     # sent as JSON bytes: Streamlit hashes bytes for the element's identity, where a dict is
-    # JSON-encoded twice (once sorted, for the identity) — 4 % of the server's time at 5 ticks/s
+    # JSON-encoded twice (once sorted, for the identity) on every tick (docs/performance.md)
     data = json.dumps({"loss": loss, "model": model}, separators=(",", ":"), allow_nan=False)
     with st.container(key=f"{key}_box"):  # a stable CSS class for tests: .st-key-<key>_box
         _component(data=data.encode(), key=key)

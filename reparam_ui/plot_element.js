@@ -6,8 +6,8 @@
 const CONFIG = { displaylogo: false };
 // A chart that was drawn and is now far off screen (e.g. the Monte Carlo histograms while the
 // set-up is being changed at the top of the page) is not redrawn on each change: it keeps the
-// newest figure and draws it once it comes within AHEAD of the visible area. Each redraw is
-// ≈ 40 ms of the browser's main thread, which a slider change otherwise waits for.
+// newest figure and draws it once it comes within AHEAD of the visible area: a slider change
+// would otherwise wait for its redraw (bench/run.py: rerun_latency_ratio; docs/performance.md).
 const AHEAD = 300; // px
 
 function draw(gd, figure) {

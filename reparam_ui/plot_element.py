@@ -4,16 +4,14 @@
 (`Plotly.newPlot`) on every change of a widget. This element keeps its identity (its key) and calls
 `Plotly.react`, which redraws only what changed; hover, zoom and the mode bar are plotly's own.
 
-It draws with plotly.js's "cartesian" build (static/plotly-cartesian.min.js, 1.5 MB: scatter, bar,
+It draws with plotly.js's "cartesian" build (static/plotly-cartesian.min.js: scatter, bar,
 heatmap and the other 2D traces), served by Streamlit's static file serving
-(.streamlit/config.toml). Streamlit's own chart chunk carries the full plotly.js (4.6 MB: maps, 3D,
-…), and running it kept the browser busy ≈ 1.2 s of every page load on this machine; with the
-smaller build the change-of-variables page reaches idle as fast as the floor page (one trivial
-`st.plotly_chart`), 1.00 × instead of 1.23–1.33 × (medians of 4 loads per page). If the
-file cannot be loaded (static serving off), the element imports Streamlit's chunk, which sets
-`window.Plotly` too; if that chunk is not found either (another Streamlit build), `plot` falls
-back to `st.plotly_chart`. `preload()` starts the load with the page's first messages instead of
-when the first chart mounts.
+(.streamlit/config.toml), because running the full plotly.js in Streamlit's own chart chunk
+(maps, 3D, …) was most of a page load's gap to the floor page (bench/run.py: page_load_ratio_max;
+docs/performance.md). If the file cannot be loaded (static serving off), the element imports
+Streamlit's chunk, which sets `window.Plotly` too; if that chunk is not found either (another
+Streamlit build), `plot` falls back to `st.plotly_chart`. `preload()` starts the load with the
+page's first messages instead of when the first chart mounts.
 """
 
 from __future__ import annotations
@@ -71,7 +69,8 @@ def figure_bytes(fig) -> bytes:
     A plain dict (the pages' hot path) is encoded directly: numpy arrays become plotly's
     {"dtype", "bdata"} typed arrays. plotly's own encoder (used for Figures, and for dicts this
     path cannot take: NaN outside arrays, other types) inspects every nested value and array
-    through narwhals, ≈ 15 ms for the 31-frame animation instead of ≈ 1 ms.
+    through narwhals, an order of magnitude slower on the animation (bench/run.py:
+    rerun_latency_ratio; docs/performance.md).
     """
     if isinstance(fig, dict):
         try:
