@@ -19,6 +19,7 @@ import streamlit as st
 
 from reparam_core import toy_data
 from reparam_ui import vae_figs as F
+from reparam_ui import vae_text as T
 from reparam_ui.common import (
     DOWNLOAD_ICON,
     Param,
@@ -111,14 +112,17 @@ def make_config(ss):
 
 
 def store_curve(trainer) -> None:
-    """Keep this run's −ELBO curve as the stored run of its estimator (bounded: `thin`)."""
+    """Keep this run's −ELBO curve (bounded: `thin`) and held-out IWAE as the stored run of its
+    estimator, with its settings: only runs with equal settings are compared in numbers."""
     if trainer is None or trainer.step == 0:
         return
-    h = trainer.history.columns()
+    h, ev = trainer.history.columns(), trainer.evals.columns()
     c = trainer.config
     st.session_state.vae_stored[c.estimator] = {
         **F.thin({"step": h["step"], "neg_elbo": h["neg_elbo"]}),
         "label": f"lr {c.lr:g}, batch {c.batch_size}, {trainer.step} steps",
+        "evals": {"step": ev["step"], "iwae": ev["iwae"]},
+        "settings": T.settings(c),
     }
 
 
@@ -187,10 +191,14 @@ def status_line(trainer, ceil: float | None) -> None:
         gap,
         delta_color="off",
     )
+    beta, scale = trainer.beta_at(trainer.step), core().ENCODER_LR_SCALE[trainer.config.estimator]
     st.caption(
         f"Trained {trainer.train_seconds:.1f} s of this run (cap {RUN_CAP:.0f} s) · "
         f"{session_seconds_used():.0f} s of {SESSION_CAP:.0f} s this session · "
-        f"KL weight β = {trainer.beta_at(trainer.step):.2f} · lr = {trainer.lr_at(trainer.step):.2g}"
+        f"KL weight β = {beta:.2f}"
+        + (" (below 1: the objective is not a bound on log p_θ(x))" if beta < 1 else "")
+        + f" · lr = {trainer.lr_at(trainer.step):.2g}"
+        + (f" (encoder {scale:g} × lr)" if scale != 1 else "")
     )
 
 
@@ -209,23 +217,44 @@ def collapse_notice(trainer) -> None:
         st.warning(
             f"**Partial posterior collapse:** only {au:.0f} of {d} latent units are active "
             "(Var_x μ_u(x) > 0.01, Burda et al. 2016); the unused unit's q(z_u|x) is the prior. "
-            "This is the plain VAE's failure: without KL warm-up the KL term switches a unit off "
-            "early and the bound stalls. Load the default preset to see it avoided."
+            + partial_collapse_cause(trainer.config)
         )
 
 
-def grad_sentence(trainer) -> str:
-    """The latest measured variance ratio, in words."""
-    g = trainer.grad_stats
-    if not len(g):
-        return ""
-    vp, vs, vb = (g.last(f"var_{e}") for e in ESTIMATORS)
-    sp, ss_, sb = (g.last(f"snr_{e}") for e in ESTIMATORS)
+def partial_collapse_cause(config) -> str:
+    """What often leads there, for these settings: the missing warm-up only when it is off."""
+    heavy = (
+        f" β = {config.beta:g} weighs the KL term more than the ELBO does, which also pushes "
+        "units to the prior."
+        if config.beta > 1
+        else ""
+    )
+    if not config.warmup_steps:
+        return (
+            "Often the plain VAE's failure: without KL warm-up the KL term can switch a unit off "
+            f"early and the bound stalls.{heavy} Try the default preset (KL warm-up) to compare."
+        )
     return (
-        f" Measured at step {g.last('step'):,.0f} on the same weights: the score-function "
-        f"gradient's variance is {vs / vp:,.1f}× the pathwise one's ({vb / vp:,.1f}× with the "
-        f"baseline, which averages 4 samples); SNR {sp:.2g} pathwise, {ss_:.2g} score, {sb:.2g} "
-        "score + baseline."
+        f"The KL warm-up is on (β rises over {config.warmup_steps:,} steps), and the KL term "
+        f"still switched a unit off.{heavy} Try a smaller β, a longer warm-up or another seed."
+    )
+
+
+def comparison_sentence(trainer) -> str:
+    """Held-out IWAE beside the stored runs with the same settings, or how to get one."""
+    c = trainer.config
+    others = {
+        name: run["evals"]
+        for name, run in st.session_state.vae_stored.items()
+        if name != c.estimator and run.get("settings") == T.settings(c)
+    }
+    measured = T.iwae_sentence(c.estimator, trainer.evals.columns(), others, c.iwae_k)
+    if measured:
+        return measured
+    return (
+        f"Held-out IWAE is measured every {c.eval_every:,} steps: to compare estimators in "
+        "numbers, train each to a common multiple of it with these settings and seed (switch the "
+        "estimator; each one's latest run is kept)."
     )
 
 
@@ -234,23 +263,27 @@ def explain(trainer) -> None:
     if est == "pathwise":
         text = (
             "**What you see:** the encoder learns through z = μ + σ⊙ε — the gradient of "
-            "log p(x|z) flows back through z (the reparameterization trick). Switch the estimator "
-            "to the score function to compare: its curve starts over beside this one (dashed)."
+            "log p(x|z) flows back through z (the reparameterization trick); the KL term's "
+            "gradient is exact (analytic KL). Switch the estimator to compare: a new run starts "
+            "from the same seed, its curve beside this one (dashed)."
         )
     elif est == "score":
+        scale = core().ENCODER_LR_SCALE[est]
         text = (
-            "**What you see:** the encoder only gets log p(x|z)·∇ log q(z|x) (REINFORCE), with z "
-            "treated as a constant: unbiased, but far noisier — most of all early in training, "
-            "where its −ELBO falls more slowly than a stored pathwise run (dashed)."
+            "**What you see:** for the reconstruction term the encoder gets "
+            "log p(x|z)·∇ log q(z|x) (REINFORCE, unbiased), with z treated as a constant; for the "
+            "KL term, the exact gradient of the analytic KL, as with the other estimators. Its "
+            f"encoder learns at {scale:g} × the learning rate: at the full rate its noise can "
+            "carry the encoder's means far from the prior while the warm-up keeps β small."
         )
     else:
         text = (
             "**What you see:** REINFORCE with 4 samples per point, each baselined by the mean "
-            "log p(x|z) of the other 3 (leave-one-out): the baseline cancels most of the "
-            "score function's noise, at 4× the decoder work per step — compare with the dashed "
-            "stored runs."
+            "log p(x|z) of the other 3 (leave-one-out), at 4× the decoder work per step; the KL "
+            "term's gradient is exact, as with the other estimators."
         )
-    st.markdown(text + grad_sentence(trainer))
+    variance = T.variance_sentence(trainer.grad_stats.columns())
+    st.markdown(" ".join(p for p in (text, variance, comparison_sentence(trainer)) if p))
 
 
 def train_panel(ceil: float | None) -> None:
@@ -414,15 +447,19 @@ st.markdown(
     "A tiny variational autoencoder learns a 2D data set while you watch. The encoder "
     "$q_\\phi(z\\mid x) = \\mathcal N(\\mu(x), \\operatorname{diag}\\sigma^2(x))$ and the decoder "
     "$p_\\theta(x\\mid z) = \\mathcal N(m(z), \\operatorname{diag} s^2(z))$ are MLPs with three hidden layers; training "
-    "maximizes the ELBO with a KL weight $\\beta$:"
+    "maximizes, with a KL weight $\\beta$,"
 )
 st.latex(
     r"\begin{aligned}\mathcal L(x) &= \mathbb E_{\varepsilon\sim\mathcal N(0,I)}"
     r"\big[\log p_\theta(x\mid \mu(x)+\sigma(x)\odot\varepsilon)\big]\\"
     r"&\quad - \beta\,\mathrm{KL}\big(q_\phi(z\mid x)\,\|\,\mathcal N(0, I)\big)"
-    r" \;\le\; \log p_\theta(x)\end{aligned}"
+    r"\end{aligned}"
 )
 st.markdown(
+    "At $\\beta = 1$ this is the ELBO, a lower bound on $\\log p_\\theta(x)$; for $\\beta \\ge 1$ "
+    "it is a bound too (the KL term is never negative), but for $\\beta < 1$ it is not a bound: "
+    "it can exceed $\\log p_\\theta(x)$. The KL warm-up raises the weight from 0, so while it is "
+    "below 1 the objective is not a bound either; the charts' −ELBO is always the one at $\\beta = 1$. "
     "The held-out score is the importance-weighted bound $\\mathcal L_K$ (Burda et al. 2016), "
     "and the dotted line is the best any model can do: $\\mathbb E[\\log p_{\\text{data}}]$ under the "
     "true generating density."

@@ -14,9 +14,11 @@ The evidence lower bound, with one reparameterized sample z = mu + sigma ⊙ eps
 `neg_elbo` returns −ELBO split into recon = −log p(x|z) and kl. The importance-weighted bound
 (Burda et al. 2015, arXiv 1509.00519) with K samples z_k ~ q(z|x),
 
-    L_K(x) = log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x),     ELBO = L_1 ≤ L_K ≤ L_{K+1} ≤ log p(x),
+    L_K(x) = log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x),   ELBO = E[L_1] ≤ E[L_K] ≤ E[L_{K+1}] ≤ log p(x),
 
-is `iwae_bound` (log-mean-exp, chunked over x so memory stays bounded).
+is `iwae_bound` (log-mean-exp, chunked over x so memory stays bounded). The ordering holds for
+the expectations over the draws (Burda et al., Thm. 1), not for every draw: one draw of L_K can
+exceed one of L_{K+1}, or even log p(x).
 
 Encoder gradient estimators for ∇_phi E_q[log p(x|z)] (the decoder always gets the ordinary
 gradient; the analytic KL is differentiated exactly in every case):

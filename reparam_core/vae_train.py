@@ -10,7 +10,13 @@ Per step t (Adam on a minibatch of `batch_size` training points):
              Bowman et al. 2015) — the reported neg_elbo is recon + KL (beta = 1), an upper bound
              on −log p(x) in expectation;
     lr_t   = lr · (f + (1 − f)·½(1 + cos(π · min(1, t / lr_decay_steps))))        (cosine decay
-             to the fraction f = lr_final_fraction, then constant).
+             to the fraction f = lr_final_fraction, then constant); the encoder's rate is
+             lr_t · ENCODER_LR_SCALE[estimator] (a slower encoder for the plain score function).
+
+A run is a function of its config and the number of steps taken, however they are split into
+chunks: training draws from one generator seeded by `seed`, and nothing else does — the probes
+and the views (`reconstruct`, `sample`, `density_grid`, `evaluate`) seed their own from
+(seed, step), and the divergence snapshot holds the training generator's state too.
 
 Every `eval_every` steps the held-out IWAE bound L_K (K = iwae_k) and Burda et al.'s active units
 are recorded; every `gradstat_every` steps the encoder gradient's variance and SNR over 16 eps
@@ -22,8 +28,8 @@ core — at most one probe in flight per trainer; their rows land when done (col
 or by `sync()`, which waits). Either way the tables end up the same.
 
 Safety: a non-finite or absurd (> `DIVERGED_LOSS` nats) loss, or non-finite parameters, restores
-the last finite snapshot (model + optimizer), sets `diverged` and stops; no such value enters the
-history. A total training-time cap (`max_seconds` of the config) bounds each trainer.
+the last finite snapshot (model, optimizer and training generator), sets `diverged` and stops; no
+such value enters the history. A total training-time cap (`max_seconds` of the config) bounds each trainer.
 """
 
 from __future__ import annotations
@@ -57,6 +63,13 @@ GRADSTAT_ROWS = 500
 GRADSTAT_FIRST = 100  # an early gradient-variance probe, before the regular ones
 DIVERGED_LOSS = 1e6
 SNAPSHOT_EVERY = 100
+# The encoder's learning rate as a fraction of lr, per estimator. The plain score function's
+# noise, at the full rate, walks the encoder means far from the prior while the KL warm-up
+# still gives the KL little weight, and some seeds diverge; a slower encoder keeps them. Its
+# baselined version does not diverge and keeps the full rate. Gradient-norm clipping was tried
+# and made divergence more common (bench/vae_divergence.py measures both).
+ENCODER_LR_SCALE = {"pathwise": 1.0, "score": 0.2, "score_baseline": 1.0}
+VIEW_EVALUATE, VIEW_RECONSTRUCT, VIEW_SAMPLE, VIEW_DENSITY = range(4)  # their random streams
 COLLAPSE_KL = 0.05  # nats: a held-out KL below this means q(z|x) ≈ p(z) for every x
 # One worker thread for every background trainer's probes. The held-out evaluation is large
 # tensor operations that release the GIL, so it runs beside the training steps; the gradient
@@ -245,9 +258,10 @@ class Trainer:
         c = self.config
         self.generator = torch.Generator().manual_seed(c.seed)
         self.model = VAE(z_dim=c.z_dim, hidden=c.hidden, depth=c.depth, generator=self.generator)
-        # fused: one kernel for all parameters instead of a Python loop over them — ≈ 1.25× the
+        # fused: one kernel per group instead of a Python loop over tensors — ≈ 1.25× the
         # steps/s of the default single-tensor Adam for this model on one CPU thread
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=c.lr, fused=True)
+        groups = [{"params": m.parameters()} for m in (self.model.encoder, self.model.decoder)]
+        self.optimizer = torch.optim.Adam(groups, lr=c.lr, fused=True)
         self.step = 0
         self.train_seconds = 0.0
         self.diverged = False
@@ -267,14 +281,16 @@ class Trainer:
                 self.step,
                 {k: v.clone() for k, v in self.model.state_dict().items()},
                 _clone_nested(self.optimizer.state_dict()),
+                self.generator.get_state(),
             )
 
     def _restore_snapshot(self, why: str) -> None:
         bad_step = self.step + 1
         self.sync()  # a probe row past the snapshot must land before the tables are truncated
-        step, model_state, opt_state = self._snapshot
+        step, model_state, opt_state, rng_state = self._snapshot
         self.model.load_state_dict(model_state)
         self.optimizer.load_state_dict(_clone_nested(opt_state))
+        self.generator.set_state(rng_state)  # the state at `step` is the one a clean run had
         self.step = step
         for table in (self.history, self.evals, self.grad_stats):
             table.truncate(step)
@@ -331,8 +347,8 @@ class Trainer:
         while (max_steps is None or done < max_steps) and elapsed < budget:
             t = self.step
             beta, lr = self.beta_at(t), self.lr_at(t)
-            for group in opt.param_groups:
-                group["lr"] = lr
+            encoder, decoder = opt.param_groups
+            encoder["lr"], decoder["lr"] = lr * ENCODER_LR_SCALE[c.estimator], lr
             xb = x[torch.randint(0, n, (c.batch_size,), generator=gen)]
             surrogate, recon, kl = estimator_loss(model, xb, c.estimator, beta, gen)
             s, r, k = torch.stack([surrogate.detach(), recon, kl]).tolist()
@@ -420,7 +436,7 @@ class Trainer:
         """Held-out means: IWAE bound L_K, one-sample neg ELBO, KL, and active units."""
         x = self.x_test if x is None else x
         k = self.config.iwae_k if k is None else k
-        return held_out_metrics(self.model, x, k, self.generator)
+        return held_out_metrics(self.model, x, k, self._view_generator(VIEW_EVALUATE))
 
     @property
     def collapse(self) -> str:
@@ -438,6 +454,15 @@ class Trainer:
         return ""
 
     # --- views (numpy out) -------------------------------------------------------------------
+    def _view_generator(self, view: int) -> torch.Generator:
+        """Random numbers for one view of the current state, a function of (seed, step, view).
+
+        Never the training stream: the page draws views between chunks, as often as the wall
+        clock lets it, and each draw taken from the training RNG would shift every later step.
+        """
+        words = np.random.SeedSequence([self.config.seed, self.step, view]).generate_state(2)
+        return torch.Generator().manual_seed(int(words[0]) << 32 | int(words[1]))
+
     @torch.no_grad()
     def encode_means(self, x: np.ndarray) -> np.ndarray:
         mu, _ = self.model.encode(torch.as_tensor(np.asarray(x, dtype=np.float32)))
@@ -447,25 +472,32 @@ class Trainer:
     def reconstruct(self, x: np.ndarray) -> np.ndarray:
         """m(z) with z = mu(x) + sigma(x)·eps: one stochastic reconstruction per point."""
         mu, sigma = self.model.encode(torch.as_tensor(np.asarray(x, dtype=np.float32)))
-        m, _ = self.model.decode(mu + sigma * torch.randn(mu.shape, generator=self.generator))
+        eps = torch.randn(mu.shape, generator=self._view_generator(VIEW_RECONSTRUCT))
+        m, _ = self.model.decode(mu + sigma * eps)
         return m.numpy()
 
     @torch.no_grad()
     def sample(self, n: int) -> np.ndarray:
         """x ~ p(x|z), z ~ N(0, I): samples from the model."""
-        z = torch.randn((int(n), self.config.z_dim), generator=self.generator)
+        generator = self._view_generator(VIEW_SAMPLE)
+        z = torch.randn((int(n), self.config.z_dim), generator=generator)
         m, s = self.model.decode(z)
-        return (m + s * torch.randn(m.shape, generator=self.generator)).numpy()
+        return (m + s * torch.randn(m.shape, generator=generator)).numpy()
 
     @torch.no_grad()
     def density_grid(
         self, lo: float = -3.0, hi: float = 3.0, n: int = 50, k: int = 32
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(xs, ys, p) with p[i, j] = exp L_K((xs[j], ys[i])), an under-estimate of the density."""
+        """(xs, ys, p) with p[i, j] = exp L_K((xs[j], ys[i])), the model density's estimate.
+
+        exp L_K = (1/K) Σ_k w_k with E[w_k] = p_θ(x) is an unbiased estimate of p_θ(x); only its
+        log, L_K, is biased low (Jensen: E[L_K] ≤ log p_θ(x)).
+        """
         xs = np.linspace(lo, hi, n, dtype=np.float32)
         gx, gy = np.meshgrid(xs, xs)
         pts = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1))
-        lp = iwae_bound(self.model, pts, k, self.generator).numpy().reshape(n, n)
+        generator = self._view_generator(VIEW_DENSITY)
+        lp = iwae_bound(self.model, pts, k, generator).numpy().reshape(n, n)
         return xs, xs, np.exp(np.clip(lp, -50, 10))
 
     def state_dict_bytes(self) -> bytes:

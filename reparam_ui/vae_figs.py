@@ -16,12 +16,11 @@ import numpy as np
 import plotly.colors as pc
 import plotly.graph_objects as go
 
-ESTIMATOR_LABELS = {
-    "pathwise": "pathwise (reparameterization)",
-    "score": "score function (REINFORCE)",
-    "score_baseline": "score function + baseline",
-}
-ESTIMATOR_COLORS = {"pathwise": "#1f77b4", "score": "#d62728", "score_baseline": "#ff7f0e"}
+from reparam_core.live_session import thin
+from reparam_core.registry import VAE
+
+ESTIMATOR_LABELS = {name: e.label for name, e in VAE.items()}  # the page's options, in order
+ESTIMATOR_COLORS = {name: e.colour for name, e in VAE.items()}
 SERIES_COLORS = {
     "neg_elbo": "#6236ff",
     "recon": "#2ca02c",
@@ -30,7 +29,6 @@ SERIES_COLORS = {
     "ceiling": "#7f7f7f",
 }
 POSITION_SCALE = "Turbo"
-MAX_POINTS = 250
 
 # The page's cadence and view sizes (here, not in the page, so bench/vae_bench.py can replay the
 # page's loop without running Streamlit code).
@@ -59,18 +57,6 @@ def _spec(data: list[dict], layout: dict) -> dict:
 
 def _fig(data: list[dict], layout: dict) -> go.Figure:
     return go.Figure(_spec(data, layout), _validate=False)
-
-
-def thin(columns: dict[str, Sequence[float]], max_points: int = MAX_POINTS) -> dict[str, list]:
-    """Every k-th row (and always the last), so at most about `max_points` rows remain."""
-    names = list(columns)
-    n = len(columns[names[0]]) if names else 0
-    if n <= max_points:
-        return {k: list(v) for k, v in columns.items()}
-    idx = list(range(0, n, math.ceil(n / max_points)))
-    if idx[-1] != n - 1:
-        idx.append(n - 1)
-    return {k: [v[i] for i in idx] for k, v in columns.items()}
 
 
 def position_color(x: np.ndarray) -> np.ndarray:

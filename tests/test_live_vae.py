@@ -6,6 +6,7 @@ divergence and bad input shown as messages (never exceptions), presets and URL s
 
 import json
 import math
+import re
 
 import charts
 import pytest
@@ -242,3 +243,115 @@ def live_canvases(at):
         for el in at.get("bidi_component")
         if el.proto.component_name == "reparam_lab.live_canvas"
     ]
+
+
+# --- what the page says: claims that hold for the settings, numbers from this run ----------------
+
+
+def by_label(at, kind, label):
+    """The widget of `kind` with this label (labels stay when session keys are renamed)."""
+    (widget,) = [w for w in getattr(at, kind) if w.label == label]
+    return widget
+
+
+def labelled_app(**values):
+    """The page with small data, then each {label: value} set (number inputs, radios)."""
+    at = app_test("pages/live_vae.py")
+    by_label(at, "select_slider", "Training samples").set_value(1000)
+    by_label(at, "select_slider", "Hidden width").set_value(16)
+    by_label(at, "select_slider", "Batch size").set_value(64)
+    for label, value in values.items():
+        kind = "radio" if label == "Encoder gradient" else "number_input"
+        by_label(at, kind, label).set_value(value)
+    return at.run()
+
+
+def page_text(at) -> str:
+    return " ".join(
+        [m.value for m in at.markdown]
+        + [c.value for c in at.caption]
+        + [w.value for w in at.warning]
+    )
+
+
+def step(at):
+    by_label(at, "button", "Step").click().run()
+    no_exception(at)
+    return at
+
+
+@pytest.mark.parametrize("beta,bound", [(0.5, False), (2.0, True)])
+def test_the_objective_is_called_a_bound_only_where_it_is_one(beta, bound):
+    at = step(labelled_app(**{"KL weight β": beta, "Warm-up steps": 0}))
+    assert not any(r"\le" in x.value for x in at.latex)  # no "≤ log p_θ(x)" for every β
+    text = page_text(at)
+    assert (
+        "for $\\beta < 1$ it is not a bound" in text and "At $\\beta = 1$ this is the ELBO" in text
+    )
+    caption = next(c.value for c in at.caption if "KL weight" in c.value)
+    assert f"β = {beta:.2f}" in caption
+    assert ("not a bound" in caption) is not bound
+
+
+def test_the_score_function_text_names_the_exact_kl_gradient():
+    at = labelled_app(**{"Encoder gradient": "score"})
+    text = page_text(at)
+    assert "exact gradient of the analytic KL" in text and "only gets" not in text
+
+
+@pytest.mark.parametrize("warmup", [0, 100])
+def test_the_partial_collapse_notice_blames_the_warmup_only_when_it_is_off(warmup):
+    at = step(labelled_app(**{"Warm-up steps": warmup}))
+    tr = at.session_state["vae_trainer"]
+    tr.sync()
+    tr.evals.add_row([tr.step, tr.train_seconds, -3.0, 3.0, 0.5, 1.0])  # one of 2 units active
+    assert tr.collapse == "partial"
+    at.run()
+    (notice,) = [w.value for w in at.warning if "Partial posterior collapse" in w.value]
+    if warmup:
+        assert "without KL warm-up" not in notice and "warm-up is on" in notice
+    else:
+        assert "Often" in notice and "without KL warm-up" in notice
+
+
+def quoted(pattern: str, text: str) -> list[float]:
+    match = re.search(pattern, text)
+    assert match, (pattern, text)
+    return [float(g.replace(",", "")) for g in match.groups()]
+
+
+def test_the_comparison_quotes_this_runs_measurements():
+    """The variance ratios and held-out IWAEs in the text are the trainer's stored numbers; before
+    anything is measured the text says how to measure it, and no fixed claim remains."""
+    at = labelled_app()
+    assert "to compare estimators in numbers, train each" in page_text(at)
+    pathwise = at.session_state["vae_trainer"]
+    pathwise.run(max_steps=2000)  # probes at steps 100 and 2000, evaluations at 1000 and 2000
+    pathwise.sync()
+    at.run()
+    text = page_text(at)
+    g = pathwise.grad_stats.columns()
+    assert g["step"] == [100.0, 2000.0]
+    for name in ("score", "score_baseline"):
+        ratios = [g[f"var_{name}"][i] / g["var_pathwise"][i] for i in (0, 1)]
+        label = {"score": "score", "score_baseline": "score \\+ baseline"}[name]
+        pattern = label + r" ÷ pathwise[^;]*? ([\d,.]+)× at step 100, ([\d,.]+)× at step 2,000"
+        assert quoted(pattern, text) == pytest.approx(ratios, rel=0.05, abs=0.05)
+    by_label(at, "radio", "Encoder gradient").set_value("score").run()
+    score = at.session_state["vae_trainer"]
+    assert score is not pathwise and score.step == 0
+    score.run(max_steps=1000)
+    score.sync()
+    at.run()
+    text = page_text(at)
+    this, stored = quoted(
+        r"at step 1,000, score function \(REINFORCE\) (-?[\d.]+) \(this run\), "
+        r"pathwise \(reparameterization\) (-?[\d.]+) \(stored run\)",
+        text,
+    )
+    evals = pathwise.evals.columns()
+    iwae = dict(zip(evals["step"], evals["iwae"], strict=True))
+    assert this == pytest.approx(score.evals.last("iwae"), abs=5e-4)
+    assert stored == pytest.approx(iwae[1000.0], abs=5e-4)
+    for claim in ("orders of magnitude", "far noisier", "cancels most", "falls more slowly"):
+        assert claim not in text

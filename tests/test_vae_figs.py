@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
+from reparam_core.live_session import MAX_POINTS
 from reparam_ui import vae_figs as F
 
 
@@ -60,7 +61,7 @@ def test_loss_figure_has_the_ceiling_floor_and_the_stored_curve():
     line = spec["layout"]["shapes"][0]
     assert line["y0"] == line["y1"] == pytest.approx(2.39)
     for t in spec["data"]:
-        assert len(t["x"]) <= F.MAX_POINTS + 1
+        assert len(t["x"]) <= MAX_POINTS + 1
         assert all(math.isfinite(v) for v in t["y"])
     lo, hi = spec["layout"]["yaxis"]["range"]
     assert lo < 2.39 < hi

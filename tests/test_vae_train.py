@@ -132,6 +132,61 @@ def test_injected_nan_is_caught_and_the_last_finite_state_restored(background):
     assert tr.evals.columns()["step"] == [25.0 * i for i in range(1, 9)]
 
 
+def without_seconds(tr: Trainer) -> dict[str, list[list[float]]]:
+    """Every table's rows without the wall-clock column (the one thing a rerun may change)."""
+    return {
+        name: [r[:1] + r[2:] if "seconds" in t.names else r for r in t.rows]
+        for name, t in (("history", tr.history), ("evals", tr.evals), ("grads", tr.grad_stats))
+    }
+
+
+def draw_views(tr: Trainer) -> None:
+    """What the Live VAE page draws between two chunks (every tick, as often as time allows)."""
+    x = tr.x_test.numpy()[:20]
+    tr.reconstruct(x), tr.sample(20), tr.encode_means(x), tr.density_grid(n=6, k=4), tr.evaluate()
+
+
+def test_a_seed_reproduces_the_run_however_it_is_chunked_viewed_and_probed():
+    """Same settings and seed → the same curves and weights, whether the 600 steps come as one
+    chunk or as uneven ones (fixed or time-boxed, as the page's ticks are) with the views drawn
+    between chunks and the probes on the worker thread."""
+    config = replace(TINY, eval_every=50, gradstat_every=150)
+    whole = Trainer(config, background=True)
+    whole.run(max_steps=600)
+    chunked, timed = Trainer(config, background=True), Trainer(config, background=True)
+    for n in (1, 99, 3, 150, 47, 200, 100):
+        draw_views(chunked)
+        chunked.run(max_steps=n)
+    while timed.step < 600:
+        draw_views(timed)
+        timed.run(max_steps=600 - timed.step, max_seconds=0.01)
+    for tr in (whole, chunked, timed):
+        tr.sync()
+    assert chunked.step == timed.step == 600 and len(whole.evals) == 12
+    assert len(whole.grad_stats) == 5  # steps 100 (the early probe), 150, 300, 450, 600
+    for other in (chunked, timed):
+        assert without_seconds(other) == without_seconds(whole)
+        for p, q in zip(other.model.parameters(), whole.model.parameters(), strict=True):
+            assert torch.equal(p, q)
+
+
+def test_a_restored_divergence_continues_as_the_clean_run_would():
+    """The snapshot holds the training RNG with the weights: after a restore to step 200 the next
+    steps are those of a run that never diverged."""
+    clean, hit = Trainer(TINY), Trainer(TINY)
+    clean.run(max_steps=300)
+    hit.run(max_steps=250)
+    with torch.no_grad():
+        next(hit.model.decoder.parameters())[0, 0] = float("nan")
+    hit.run(max_steps=50)
+    assert hit.diverged and hit.step == 200
+    hit.clear_divergence()
+    hit.run(max_steps=100)
+    assert without_seconds(hit)["history"] == without_seconds(clean)["history"]
+    for p, q in zip(hit.model.parameters(), clean.model.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
 def test_probes_do_not_change_the_training_run():
     """Evaluations and gradient probes draw their own random numbers from a copy of the model:
     the training losses are the same with them as without them."""
@@ -181,6 +236,19 @@ def test_background_probes_run_on_the_worker_thread_and_give_the_same_tables(mon
         assert len(a) > 0 and [r[:1] + r[2:] for r in a] == [r[:1] + r[2:] for r in b], table
     bg.sync()  # nothing in flight: a no-op
     assert len(bg.evals) == 6
+
+
+@pytest.mark.parametrize("seed", [8, 22, 33])
+def test_the_score_function_on_the_defaults_does_not_diverge(seed):
+    """The page's defaults (moons, TrainConfig()) with the plain score function, through the KL
+    warm-up. These seeds are three of those in 0–39 that diverged in their first 500 steps with
+    the encoder at the full learning rate (bench/vae_divergence.py)."""
+    tr = Trainer(replace(TrainConfig(), seed=seed, estimator="score", gradstat_every=0))
+    tr.run(max_steps=1000)
+    tr.sync()
+    assert not tr.diverged, tr.message
+    assert tr.step == 1000 and tr.history.last("neg_elbo") < 10  # near the data, not wandering
+    assert tr.evals.last("iwae") > -4
 
 
 @pytest.mark.parametrize("estimator", ["pathwise", "score"])
