@@ -21,6 +21,7 @@ and the same for the "plain VAE" preset (no warm-up), which collapses.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import sys
 import time
@@ -42,12 +43,11 @@ from bench.harness import (  # noqa: E402
     wait_idle,
 )
 from reparam_core import toy_data  # noqa: E402
+from reparam_core.live_session import LiveSession  # noqa: E402
 from reparam_core.vae import estimator_loss  # noqa: E402
 from reparam_core.vae_train import PRESETS, THREADS, TrainConfig, Trainer  # noqa: E402
 from reparam_ui import vae_figs  # noqa: E402
 from reparam_ui.line_chart import line_chart_spec  # noqa: E402
-
-page = vae_figs  # the page's cadence and view sizes live there
 
 
 def page_threads() -> None:
@@ -128,37 +128,39 @@ def bare_steps_per_second(config: TrainConfig, seconds: float) -> float:
     return steps / (time.perf_counter() - t0)
 
 
-def page_tick_figures(tr: Trainer, ceiling: float, stored: dict, density: dict | None) -> dict:
+def page_tick_figures(session: LiveSession, ceiling: float) -> None:
     """Build and serialize what one playing tick draws: the loss chart and the model view as
-    canvas data (sent as JSON), the density grid on every DENSITY_EVERY-th tick. Returns the
-    density state for the next tick."""
+    canvas data (sent as JSON), the density grid on every DENSITY_EVERY-th tick."""
+    tr = session.trainer
     loss = vae_figs.loss_spec(
-        tr.history.columns(), tr.evals.columns(), ceiling, stored, tr.config.estimator
+        tr.history.columns(), tr.evals.columns(), ceiling, session.stored, tr.config.estimator
     )
-    density = vae_figs.live_density(tr, density, run=0)
-    arrays = vae_figs.model_arrays(tr, page.GRID_LIVE, page.GRID_K_LIVE, density["grid"])
+    density = vae_figs.live_density(tr, session.cache.get("live_density"), session.run_no)
+    session.cache["live_density"] = density
+    arrays = vae_figs.model_arrays(tr, vae_figs.GRID_LIVE, vae_figs.GRID_K_LIVE, density["grid"])
     view = vae_figs.model_canvas(*arrays, tr.step)
     json.dumps({"loss": line_chart_spec(loss), "model": view})  # as sent: its cost is the page's
-    return density
 
 
 def page_steps_per_second(config: TrainConfig, seconds: float) -> tuple[float, float]:
-    """The page's loop without the browser: draw (loss chart, model view), then a chunk of
-    TICK − render time. Returns (steps/s, chart refreshes/s)."""
+    """The page's loop without the browser: the page's own LiveSession, driven as its fragment
+    drives it (draw, then `tick`, which sizes and trains the chunk). Returns (steps/s, chart
+    refreshes/s)."""
     page_threads()
-    tr = Trainer(config, background=True)  # as the page: probes on the worker thread
+    # as the page: probes on the worker thread; no session cap in a benchmark
+    session = LiveSession(lambda c: Trainer(c, background=True), session_cap=math.inf)
+    session.configure(config)
+    session.stored = {"score": {"step": [0.0, 1.0], "neg_elbo": [3.0, 2.9]}}
     ceiling = toy_data.ceiling(config.dataset, config.noise)
-    stored = {"score": {"step": [0.0, 1.0], "neg_elbo": [3.0, 2.9]}}
-    render, ticks, density = 0.03, 0, None
-    t0 = time.perf_counter()
+    session.play()
+    ticks, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
-        t1 = time.perf_counter()
-        density = page_tick_figures(tr, ceiling, stored, density)
-        render = 0.7 * render + 0.3 * (time.perf_counter() - t1)
-        tr.run(max_seconds=min(page.CHUNK_MAX, max(page.CHUNK_MIN, page.TICK - render)))
+        drawn_at = session.clock()
+        page_tick_figures(session, ceiling)
+        session.tick(drawn_at)
         ticks += 1
     wall = time.perf_counter() - t0
-    return tr.step / wall, ticks / wall
+    return session.trainer.step / wall, ticks / wall
 
 
 def speed(config: TrainConfig, rounds: int = 3, seconds: float = 5.0) -> None:

@@ -30,7 +30,7 @@ preload_plotly()  # first: plotly.js loads while the widgets render
 
 N_PAGE_MAX = 100_000  # samples per estimator on the page (the core allows up to validate.N_MAX)
 # N on a roughly logarithmic grid (a slider, not a number box: the page then loads no number-input
-# code at all, ≈ 0.06 s of page load), seeds 0–1000 (drag the seed to watch the Monte Carlo noise)
+# code; bench/run.py: page_load_ratio_max), seeds 0–1000 (drag it to watch the Monte Carlo noise)
 N_OPTIONS = (1, 2, 3, 5, *(m * 10**e for e in range(1, 5) for m in (1, 2, 5)), N_PAGE_MAX)
 SEED_MAX = 1000
 SIGMA_MIN = 0.25  # the σ slider's first step: the smallest valid σ (> 0) it can reach
@@ -323,8 +323,8 @@ def setup_and_run() -> None:
 
     if exact is not None and run is not None:
         table = run["table"]
-        # a Markdown table: static, and no Arrow code to load in the browser (the interactive
-        # grid cost ≈ 0.16 s of page load, st.table still ≈ 0.2 s); full precision in the CSV
+        # a Markdown table: static, and no Arrow code to load in the browser (bench/run.py:
+        # page_load_ratio_max); full precision in the CSV
         st.markdown(markdown_table(table), width="stretch")
         st.caption(G.summary_caption(table))  # true ∇, best, zero variance, bias, costs, z
         download_csv(

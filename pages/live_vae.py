@@ -11,13 +11,11 @@ st.session_state.
 
 from __future__ import annotations
 
-import functools
-import time
-
 import plotly.graph_objects as go
 import streamlit as st
 
-from reparam_core import toy_data
+from reparam_core import registry, toy_data
+from reparam_core.live_session import LiveSession
 from reparam_ui import vae_figs as F
 from reparam_ui import vae_text as T
 from reparam_ui.common import (
@@ -34,24 +32,14 @@ from reparam_ui.line_chart import line_chart_spec
 from reparam_ui.live_canvas import live_canvas
 from reparam_ui.messages import literal
 from reparam_ui.plot_element import preload as preload_plotly
-from reparam_ui.vae_figs import (
-    CHUNK_MAX,
-    CHUNK_MIN,
-    CHUNK_SLOW_MAX,
-    GRID,
-    GRID_K,
-    GRID_K_LIVE,
-    GRID_LIVE,
-    TICK,
-    VIEW_EVERY,
-)
+from reparam_ui.vae_figs import GRID, GRID_K, GRID_K_LIVE, GRID_LIVE
 
 ensure_app_shell()
 
 STEP_STEPS = 100  # steps per press of "Step"
 RUN_CAP = 300.0  # s of training per run
 SESSION_CAP = 900.0  # s of training per visitor session, all runs together
-ESTIMATORS = tuple(F.ESTIMATOR_LABELS)  # == reparam_core.vae.ESTIMATORS (tested)
+ESTIMATORS = registry.methods("vae")  # reparam_core.vae reads the same registry
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 SAMPLE_SIZES = (500, 1000, 2000, 5000, 10_000, 20_000)
 WIDTHS = (8, 16, 32, 64, 128, 256)
@@ -74,7 +62,7 @@ PARAMS = {
 
 
 def core():
-    """reparam_core.vae_train, imported on first use (it brings torch, ≈1 s)."""
+    """reparam_core.vae_train, imported on first use (it brings torch: docs/performance.md)."""
     import torch
 
     from reparam_core import vae_train
@@ -111,45 +99,37 @@ def make_config(ss):
     ).validate()
 
 
-def store_curve(trainer) -> None:
-    """Keep this run's −ELBO curve (bounded: `thin`) and held-out IWAE as the stored run of its
-    estimator, with its settings: only runs with equal settings are compared in numbers."""
-    if trainer is None or trainer.step == 0:
-        return
-    h, ev = trainer.history.columns(), trainer.evals.columns()
-    c = trainer.config
-    st.session_state.vae_stored[c.estimator] = {
-        **F.thin({"step": h["step"], "neg_elbo": h["neg_elbo"]}),
+def run_record(trainer) -> dict:
+    """What a stored run keeps beside its −ELBO curve: its label, its held-out IWAE and its
+    settings (only runs with equal settings are compared in numbers)."""
+    c, ev = trainer.config, trainer.evals.columns()
+    return {
         "label": f"lr {c.lr:g}, batch {c.batch_size}, {trainer.step} steps",
         "evals": {"step": ev["step"], "iwae": ev["iwae"]},
         "settings": T.settings(c),
     }
 
 
-def retire(trainer) -> None:
-    if trainer is not None:
-        store_curve(trainer)
-        st.session_state.vae_session_s += trainer.train_seconds
-
-
-def session_seconds_used() -> float:
-    tr = st.session_state.get("vae_trainer")
-    return st.session_state.vae_session_s + (tr.train_seconds if tr is not None else 0.0)
-
-
-def pause(message: str | None = None) -> None:
-    st.session_state.vae_playing = False
-    store_curve(st.session_state.get("vae_trainer"))
-    if message:
-        st.session_state.vae_notice = message
+def live() -> LiveSession:
+    """This visitor's training: trainer, play/pause, stored runs, caps and cadence, in one key."""
+    if "vae_session" not in st.session_state:
+        st.session_state.vae_session = LiveSession(
+            # background: held-out evaluations and gradient probes run beside the training steps
+            lambda config: core().Trainer(config, background=True),
+            session_cap=SESSION_CAP,
+            step_steps=STEP_STEPS,
+            record=run_record,
+        )
+    return st.session_state.vae_session
 
 
 def on_play() -> None:
-    st.session_state.vae_playing = True
-    st.session_state.vae_ticks = []
-    st.session_state.vae_notice = ""
-    st.session_state.vae_tick_end = None
-    st.session_state.pop("vae_live_density", None)  # from before the pause: the model has moved
+    live().play()
+    live().cache.pop("live_density", None)  # from before the pause: the model has moved
+
+
+def on_pause() -> None:
+    live().pause()
 
 
 def on_dataset_change() -> None:
@@ -169,12 +149,7 @@ def on_preset(name: str) -> None:
 
 
 def status_line(trainer, ceil: float | None) -> None:
-    ticks = st.session_state.vae_ticks
-    sps = rate = 0.0
-    if len(ticks) >= 2:
-        dt = ticks[-1][0] - ticks[0][0]
-        sps = (ticks[-1][1] - ticks[0][1]) / dt if dt > 0 else 0.0
-        rate = (len(ticks) - 1) / dt if dt > 0 else 0.0
+    sps, rate = live().rates()
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("step", f"{trainer.step:,}")
     c2.metric("steps/s", f"{sps:,.0f}")
@@ -194,7 +169,7 @@ def status_line(trainer, ceil: float | None) -> None:
     beta, scale = trainer.beta_at(trainer.step), core().ENCODER_LR_SCALE[trainer.config.estimator]
     st.caption(
         f"Trained {trainer.train_seconds:.1f} s of this run (cap {RUN_CAP:.0f} s) · "
-        f"{session_seconds_used():.0f} s of {SESSION_CAP:.0f} s this session · "
+        f"{live().seconds_used():.0f} s of {SESSION_CAP:.0f} s this session · "
         f"KL weight β = {beta:.2f}"
         + (" (below 1: the objective is not a bound on log p_θ(x))" if beta < 1 else "")
         + f" · lr = {trainer.lr_at(trainer.step):.2g}"
@@ -245,7 +220,7 @@ def comparison_sentence(trainer) -> str:
     c = trainer.config
     others = {
         name: run["evals"]
-        for name, run in st.session_state.vae_stored.items()
+        for name, run in live().stored.items()
         if name != c.estimator and run.get("settings") == T.settings(c)
     }
     measured = T.iwae_sentence(c.estimator, trainer.evals.columns(), others, c.iwae_k)
@@ -291,30 +266,30 @@ def train_panel(ceil: float | None) -> None:
 
     Drawing comes first on purpose. Streamlit drops a fragment's deltas that are still queued
     when the fragment's next run starts (`ForwardMsgQueue.clear` on SCRIPT_STARTED), and ticks
-    run back to back: a chart sent at the end of a tick was lost about 3 times in 4. Sent at the
-    start, it leaves during the chunk. The chart therefore shows the state after the previous
+    run back to back: a chart sent at the end of a tick was usually lost (docs/performance.md).
+    Sent at the start, it leaves during the chunk. The chart therefore shows the state after the previous
     chunk — one tick (0.2 s) behind the trainer.
     """
-    trainer = st.session_state.get("vae_trainer")
+    session = live()
+    trainer = session.trainer
     if trainer is None:
         return
-    ss = st.session_state
-    t_render = time.perf_counter()
+    drawn_at = session.clock()
     status_line(trainer, ceil)
     collapse_notice(trainer)
     loss = F.loss_spec(  # a figure dict: the canvas draws it as is, plotly when paused
         trainer.history.columns(),
         trainer.evals.columns(),
         ceil,
-        ss.vae_stored,
+        session.stored,
         trainer.config.estimator,
     )
     # a canvas, redrawn in place, while playing (5 redraws a second) and before any training (a
     # first visit then needs no plotly at all); paused with something to explore: plotly charts
-    canvas_loss = ss.vae_playing or (
-        trainer.step == 0 and not any(name != trainer.config.estimator for name in ss.vae_stored)
+    canvas_loss = session.playing or (
+        trainer.step == 0 and not any(name != trainer.config.estimator for name in session.stored)
     )
-    canvas_model = ss.vae_playing or trainer.step == 0  # else views_panel shows it in plotly
+    canvas_model = session.playing or trainer.step == 0  # else views_panel shows it in plotly
     if not canvas_loss:  # the interactive chart (zoom, hover)
         show_figure(go.Figure(loss, _validate=False), key="vae_loss")
     if canvas_loss or canvas_model:
@@ -323,69 +298,45 @@ def train_panel(ceil: float | None) -> None:
             live_view(trainer) if canvas_model else None,
             key="vae_live",
         )
-    if not ss.vae_playing:
-        ss.vae_tick_end = None
-        return
-    render = time.perf_counter() - t_render
-    ss.vae_render_s = 0.7 * ss.get("vae_render_s", 0.03) + 0.3 * render
-    if ss.get("vae_tick_end") is not None:  # time the browser + server took between ticks
-        ss.vae_gap_s = 0.7 * ss.get("vae_gap_s", 0.0) + 0.3 * (t_render - ss.vae_tick_end)
-    # the chunk leaves room for the drawing, so a tick stays within TICK (≥ 4 refreshes/s)
-    chunk = min(CHUNK_MAX, max(CHUNK_MIN, TICK - ss.vae_render_s))
-    # a slow client (long gaps between ticks) gets longer chunks, so training keeps ~80 % of
-    # the wall time, at the cost of fewer refreshes (chunks of at most CHUNK_SLOW_MAX)
-    chunk = max(chunk, min(4.0 * ss.get("vae_gap_s", 0.0), CHUNK_SLOW_MAX))
-    budget = min(chunk, SESSION_CAP - session_seconds_used())
-    if budget <= 0:
-        pause(f"Session training-time cap reached ({SESSION_CAP:.0f} s).")
+    if session.tick(drawn_at):  # trained a chunk, and it stopped: a cap or a divergence
         st.rerun(scope="app")
-    trainer.run(max_seconds=budget)
-    ticks = ss.vae_ticks
-    ticks.append((time.perf_counter(), trainer.step))
-    del ticks[:-9]
-    if trainer.diverged:
-        pause(trainer.message)
-        st.rerun(scope="app")
-    if trainer.time_left <= 0:
-        pause(trainer.message or f"Training-time cap of this run reached ({RUN_CAP:.0f} s).")
-        st.rerun(scope="app")
-    ss.vae_tick_end = time.perf_counter()
 
 
 def model_view(trainer):
-    """The interactive 5-panel figure (≈ 0.1 s: the density grid dominates)."""
+    """The interactive 5-panel figure (the density grid dominates its cost)."""
     return F.model_figure(*F.model_arrays(trainer, GRID, GRID_K))
 
 
 def live_view(trainer) -> dict:
-    """The same as canvas data, cheap enough for every tick (≈ 5 ms: a coarser density). While
-    playing, the density grid (4 of the 5 ms) is recomputed on every DENSITY_EVERY-th tick."""
-    ss, grid = st.session_state, None
-    if ss.vae_playing:
-        ss.vae_live_density = F.live_density(trainer, ss.get("vae_live_density"), ss.vae_run_no)
-        grid = ss.vae_live_density["grid"]
+    """The same as canvas data, cheap enough for every tick (a coarser density). While playing,
+    the density grid, most of its cost, is recomputed on every DENSITY_EVERY-th tick."""
+    session, grid = live(), None
+    if session.playing:
+        density = F.live_density(trainer, session.cache.get("live_density"), session.run_no)
+        session.cache["live_density"] = density
+        grid = density["grid"]
     return F.model_canvas(*F.model_arrays(trainer, GRID_LIVE, GRID_K_LIVE, grid), trainer.step)
 
 
 def views_panel() -> None:
     """Paused after training: the interactive model view (data, reconstructions, prior samples,
     latent means, density); while playing and at step 0 it is the canvas in `train_panel`.
-    Always: the encoder-gradient chart with the explanation, every VIEW_EVERY s while playing (it
-    changes every few thousand steps).
+    Always: the encoder-gradient chart with the explanation, every `cadence.views` s while playing
+    (it changes every few thousand steps).
     A figure is rebuilt only when the model changed; an unchanged one keeps its element id and
     the browser skips it."""
-    ss = st.session_state
-    trainer = ss.get("vae_trainer")
+    session = live()
+    trainer = session.trainer
     if trainer is None:
         return
-    interactive = not ss.vae_playing and trainer.step > 0  # else the canvas in train_panel
-    views = ss.get("vae_views") or {"run": None, "step": None}
-    if interactive and (views["run"] != ss.vae_run_no or views["step"] != trainer.step):
-        views = {"run": ss.vae_run_no, "step": trainer.step, "model": model_view(trainer)}
-    ss.vae_views = views
+    interactive = not session.playing and trainer.step > 0  # else the canvas in train_panel
+    views = session.cache.get("views") or {"step": None}  # the cache is emptied for a new run
+    if interactive and views["step"] != trainer.step:
+        views = {"step": trainer.step, "model": model_view(trainer)}
+    session.cache["views"] = views
     grad_rows = len(trainer.grad_stats)
-    if grad_rows and views.get("grad_key") != (ss.vae_run_no, grad_rows):
-        views["grad_key"] = (ss.vae_run_no, grad_rows)
+    if grad_rows and views.get("grad_rows") != grad_rows:
+        views["grad_rows"] = grad_rows
         views["grad"] = F.grad_figure(
             trainer.grad_stats.columns(), core().GRADSTAT_FIRST, trainer.config.gradstat_every
         )
@@ -465,16 +416,6 @@ st.markdown(
     "true generating density."
 )
 
-for key in ("vae_playing", "vae_stored", "vae_session_s", "vae_ticks", "vae_run_no"):
-    if key not in st.session_state:
-        st.session_state[key] = {
-            "vae_playing": False,
-            "vae_stored": {},
-            "vae_session_s": 0.0,
-            "vae_ticks": [],
-            "vae_run_no": 0,  # counts new runs and resets: the cached views belong to one
-        }[key]
-
 init_from_query(PARAMS)
 with st.expander("Settings — changing one starts a new run", expanded=True):
     r1 = st.columns([1.2, 1.4, 1, 1, 1.4])
@@ -491,7 +432,7 @@ with st.expander("Settings — changing one starts a new run", expanded=True):
     )
     r1[3].number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="vae_seed")
     r1[4].radio(
-        "Encoder gradient", ESTIMATORS, key="vae_est", format_func=lambda e: F.ESTIMATOR_LABELS[e]
+        "Encoder gradient", ESTIMATORS, key="vae_est", format_func=lambda e: registry.VAE[e].label
     )
     r2 = st.columns([1.2, 0.8, 1.4, 1.2, 1, 1, 1])
     r2[0].select_slider("Hidden width", WIDTHS, key="vae_hidden")
@@ -531,20 +472,16 @@ sync_query(PARAMS)
 
 with st.spinner("Loading PyTorch…"):
     config = guarded(make_config, st.session_state)
-trainer = st.session_state.get("vae_trainer")
-if config is not None and (trainer is None or trainer.config != config):
-    with st.spinner("Building the model and sampling the data…"):
-        # background: held-out evaluations and gradient probes run beside training (other core)
-        fresh = guarded(functools.partial(core().Trainer, background=True), config)
-    retire(trainer)
-    trainer = st.session_state.vae_trainer = fresh  # None if the core rejected the settings
-    st.session_state.vae_run_no += 1
-    st.session_state.vae_ticks = []
-    if fresh is None:
-        st.session_state.vae_playing = False
-elif config is None:
-    trainer = None  # settings invalid: keep the old run stored but do not train it
-    st.session_state.vae_playing = False
+session = live()
+trainer = None  # settings invalid or rejected: the old run stays stored but is not trained
+if config is not None:
+    if session.trainer is not None and session.trainer.config == config:
+        trainer = session.trainer
+    else:
+        with st.spinner("Building the model and sampling the data…"):
+            trainer = guarded(session.configure, config)
+if trainer is None:
+    session.playing = False
 
 ceil = None
 if config is not None:
@@ -554,7 +491,7 @@ if config is not None:
         st.warning(f"No ceiling line for this noise: {literal(exc, quote=False)}")
 
 b1, b2, b3, b4, _ = st.columns([1, 1, 1, 1, 3])
-playing = st.session_state.vae_playing
+playing = session.playing
 b1.button(
     "Play",
     key="vae_play",
@@ -563,7 +500,9 @@ b1.button(
     type="primary",
     icon=":material/play_arrow:",  # icons, not ⏸/⏭ glyphs: not every system font has those
 )
-b2.button("Pause", key="vae_pause", on_click=pause, disabled=not playing, icon=":material/pause:")
+b2.button(
+    "Pause", key="vae_pause", on_click=on_pause, disabled=not playing, icon=":material/pause:"
+)
 step_pressed = b3.button(
     "Step",
     key="vae_step",
@@ -577,38 +516,28 @@ reset_pressed = b4.button(
 
 if trainer is not None:
     if reset_pressed:
-        retire(trainer)
-        trainer.reset()
-        st.session_state.vae_run_no += 1
-        st.session_state.vae_ticks = []
-        st.session_state.vae_notice = ""
+        session.reset()
     if step_pressed:
-        if session_seconds_used() >= SESSION_CAP:
-            st.session_state.vae_notice = (
-                f"Session training-time cap reached ({SESSION_CAP:.0f} s)."
-            )
-        else:
-            trainer.run(max_steps=STEP_STEPS)
-            store_curve(trainer)
-    if not st.session_state.vae_playing:
+        session.step()
+    if not session.playing:
         trainer.sync()  # paused: the charts and downloads show every probe row
     if trainer.diverged:
-        st.session_state.vae_playing = False
+        session.playing = False
         st.error(trainer.message)
-    elif st.session_state.get("vae_notice"):
-        st.info(st.session_state.vae_notice)
+    elif session.notice:
+        st.info(session.notice)
     if not trainer.diverged and trainer.time_left <= 0:
         st.info(
             f"This run reached its training-time cap ({RUN_CAP:.0f} s). Reset or change a setting."
         )
 
-    playing = st.session_state.vae_playing
+    playing = session.playing
     if playing:
-        # plotly.js loads now, as training starts, not ≈ 2 s in when the first gradient chart
-        # appears: running it holds the browser ≈ 0.4 s, and the next tick waits for the browser
-        # (a 377 ms gap between two ticks, 2.6 % of 14 s of training). A first visit that never
-        # plays still loads no plotly.
+        # plotly.js loads as training starts, not when the first gradient chart appears: running
+        # it holds the browser, and the next tick waits for the browser (bench/vae_bench.py
+        # browser; docs/performance.md). A first visit that never plays loads no plotly.
         preload_plotly()
-    st.fragment(train_panel, run_every=TICK if playing else None)(ceil)
-    st.fragment(views_panel, run_every=VIEW_EVERY if playing else None)()
+    cadence = session.cadence
+    st.fragment(train_panel, run_every=cadence.tick if playing else None)(ceil)
+    st.fragment(views_panel, run_every=cadence.views if playing else None)()
     downloads(trainer)

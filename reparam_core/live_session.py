@@ -28,6 +28,7 @@ class Cadence:
     chunk_min: float = 0.08  # s of training per tick, at least
     chunk_max: float = 0.19  # … and at most: the tick minus the drawing
     chunk_slow_max: float = 0.3  # s: the longest chunk, for a browser slow to ask for the next tick
+    views: float = 2.0  # s between redraws of the views whose data changes every few thousand steps
     smooth: float = 0.3  # weight of the newest measurement in the running averages
 
     def chunk(self, render_s: float, gap_s: float) -> float:
@@ -54,8 +55,9 @@ class LiveSession:
     """One visitor's live training.
 
     `build(config)` makes a trainer (it raises ValueError for settings the core rejects).
-    Each run's curve (`curve` columns of its history, thinned) is stored under `key(trainer)`
-    when the run pauses or is replaced, so the next run can be drawn beside it. Training time
+    Each run's curve (`curve` columns of its history, thinned, plus what `record(trainer)` adds)
+    is stored under `key(trainer)` when the run pauses or is replaced, so the next run can be
+    drawn beside it. Training time
     is capped per run (the trainer's own `time_left`) and per session (`session_cap` seconds,
     all runs together).
     """
@@ -68,12 +70,12 @@ class LiveSession:
         step_steps: int = 100,
         curve: Sequence[str] = ("step", "neg_elbo"),
         key: Callable[[Any], str] = lambda tr: tr.config.estimator,
-        describe: Callable[[Any], str] = lambda tr: f"{tr.step} steps",
+        record: Callable[[Any], dict] = lambda tr: {"label": f"{tr.step} steps"},
         cadence: Cadence = Cadence(),
         clock: Callable[[], float] = time.perf_counter,
     ):
         self.build, self.session_cap, self.step_steps = build, session_cap, step_steps
-        self.curve, self.key, self.describe = tuple(curve), key, describe
+        self.curve, self.key, self.record = tuple(curve), key, record
         self.cadence, self.clock = cadence, clock
         self.trainer: Any = None
         self.playing = False
@@ -123,10 +125,7 @@ class LiveSession:
         if tr is None or tr.step == 0:
             return
         h = tr.history.columns()
-        self.stored[self.key(tr)] = {
-            **thin({c: h[c] for c in self.curve}),
-            "label": self.describe(tr),
-        }
+        self.stored[self.key(tr)] = {**thin({c: h[c] for c in self.curve}), **self.record(tr)}
 
     # ------------------------------------------------------------------------- caps
 

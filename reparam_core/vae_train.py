@@ -1,7 +1,7 @@
 """A chunked VAE trainer: keeps its state and advances by a bounded amount of work per call.
 
     trainer = Trainer(TrainConfig(dataset="moons"))
-    trainer.run(max_steps=500)          # or max_seconds=0.2 — a page calls this once per tick
+    trainer.run(max_steps=500)          # or max_seconds=0.2: one bounded chunk per call
     trainer.history.columns()           # bounded: ≤ `HISTORY_ROWS` rows, downsampled by 2 when full
 
 Per step t (Adam on a minibatch of `batch_size` training points):
@@ -23,8 +23,7 @@ are recorded; every `gradstat_every` steps the encoder gradient's variance and S
 draws on a fixed minibatch, for all three estimators at the current parameters (and once early,
 at step `GRADSTAT_FIRST`). These probes run on a copy of the model with their own random numbers
 (seeded by the step), so they never change the training run. With `Trainer(..., background=True)`
-(the Live VAE page) they run on a worker thread while training goes on, on the machine's other
-core — at most one probe in flight per trainer; their rows land when done (collected by `run`,
+they run on a worker thread while training goes on — at most one probe in flight per trainer; their rows land when done (collected by `run`,
 or by `sync()`, which waits). Either way the tables end up the same.
 
 Safety: a non-finite or absurd (> `DIVERGED_LOSS` nats) loss, or non-finite parameters, restores
@@ -54,9 +53,9 @@ from reparam_core.vae import (
     iwae_bound,
     neg_elbo,
 )
-from reparam_core.validate import finite, whole
+from reparam_core.validate import choice, finite, whole
 
-THREADS = 1  # torch threads a page/bench should use: tiny matrices, several visitors share 2 cores
+THREADS = 1  # torch threads for every caller: tiny matrices, and visitors share the server's cores
 HISTORY_ROWS = 2000
 EVAL_ROWS = 1000
 GRADSTAT_ROWS = 500
@@ -73,9 +72,8 @@ VIEW_EVALUATE, VIEW_RECONSTRUCT, VIEW_SAMPLE, VIEW_DENSITY = range(4)  # their r
 COLLAPSE_KL = 0.05  # nats: a held-out KL below this means q(z|x) ≈ p(z) for every x
 # One worker thread for every background trainer's probes. The held-out evaluation is large
 # tensor operations that release the GIL, so it runs beside the training steps; the gradient
-# probe (small batches) mostly takes turns with them. Measured in the page: 324 vs 314 steps/s
-# with the probes on the training thread. No per-visitor state; the thread starts at the first
-# submit.
+# probe (small batches) mostly takes turns with them (bench/vae_bench.py browser;
+# docs/performance.md). No per-visitor state; the thread starts at the first submit.
 _PROBES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reparam-probe")
 
 
@@ -122,8 +120,7 @@ class TrainConfig:
         whole("batch_size", self.batch_size, 1, 8192)
         _float_in("beta", self.beta, 0.0, 100.0)
         whole("warmup_steps", self.warmup_steps, 0, 10**9)
-        if self.estimator not in ESTIMATORS:
-            raise ValueError(f"estimator must be one of {list(ESTIMATORS)}, got {self.estimator!r}")
+        choice("estimator", self.estimator, ESTIMATORS)
         whole("seed", self.seed, 0, 2**31 - 1)
         whole("n_heldout", self.n_heldout, 2, 100_000)
         whole("eval_every", self.eval_every, 1, 10**9)
@@ -258,8 +255,8 @@ class Trainer:
         c = self.config
         self.generator = torch.Generator().manual_seed(c.seed)
         self.model = VAE(z_dim=c.z_dim, hidden=c.hidden, depth=c.depth, generator=self.generator)
-        # fused: one kernel per group instead of a Python loop over tensors — ≈ 1.25× the
-        # steps/s of the default single-tensor Adam for this model on one CPU thread
+        # fused: one kernel per group instead of a Python loop over tensors (bench/vae_bench.py
+        # speed; docs/performance.md)
         groups = [{"params": m.parameters()} for m in (self.model.encoder, self.model.decoder)]
         self.optimizer = torch.optim.Adam(groups, lr=c.lr, fused=True)
         self.step = 0
@@ -457,7 +454,7 @@ class Trainer:
     def _view_generator(self, view: int) -> torch.Generator:
         """Random numbers for one view of the current state, a function of (seed, step, view).
 
-        Never the training stream: the page draws views between chunks, as often as the wall
+        Never the training stream: a caller draws views between chunks, as often as the wall
         clock lets it, and each draw taken from the training RNG would shift every later step.
         """
         words = np.random.SeedSequence([self.config.seed, self.step, view]).generate_state(2)

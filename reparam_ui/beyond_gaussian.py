@@ -49,7 +49,7 @@ PARAMS = {
     "bg_alpha": Param(1.0, lo=0.1, hi=50.0),
     "bg_gn": Param(2000, lo=10, hi=50_000),
     "bg_fd_f": Param("log", options=IM.FUNCTION_NAMES),
-    "bg_torch": Param(False),  # torch import costs ~1 s on first use
+    "bg_torch": Param(False),  # torch is imported only when asked for (docs/performance.md)
 }
 
 
@@ -185,7 +185,7 @@ def sample_paths(alpha: float, seed: int):
 
 
 # Figures are cached as plain dicts (built and validated once per input) and re-wrapped without
-# re-validation on each rerun: building plotly figures costs ~0.5 s, re-wrapping ~0.05 s.
+# re-validation on each rerun (bench/run.py: rerun_latency_ratio).
 
 
 def _show(spec: dict, key: str) -> None:

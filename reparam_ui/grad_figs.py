@@ -6,8 +6,8 @@ page shows an estimator the same way.
 
 Speed: the builders run on every change of the page's controls, so they assemble plain dicts
 (traces, and a subplot layout computed once per grid shape by `make_subplots`). `*_spec` returns
-that dict, which the page sends as it is (≈ 1 ms); `*_figure` wraps it in a Figure without
-plotly's per-property validation (≈ 5 ms; validated, ≈ 50–150 ms).
+that dict, which the page sends as it is; `*_figure` wraps it in a Figure without plotly's
+per-property validation (bench/run.py: rerun_latency_ratio; docs/performance.md).
 """
 
 from __future__ import annotations
@@ -162,8 +162,8 @@ def histogram_spec(
         )
         a = _axis(col)
         # one filled step line per panel (y[i] on [edges[i], edges[i+1]), the last count repeated
-        # at the right edge) instead of 50 bars: plotly draws one path, not 50 (the 4 panels:
-        # 28 instead of 41 ms per newPlot in Chromium here)
+        # at the right edge) instead of 50 bars: plotly draws one path, not 50 (bench/run.py:
+        # rerun_latency_ratio; docs/performance.md)
         data.append(
             dict(type="scatter", mode="lines", x=edges, y=np.append(counts, counts[-1]),
                  line={"shape": "hv", "width": 1, "color": GAUSSIAN[m].colour}, fill="tozeroy",
@@ -171,8 +171,8 @@ def histogram_spec(
                  hovertemplate="ĝ in [%{x:.4g}, %{customdata:.4g}): %{y} samples",
                  name=GAUSSIAN[m].label, showlegend=False, xaxis=f"x{a}", yaxis=f"y{a}")
         )  # fmt: skip
-    # Each panel is named by its x-axis title, not by a subplot-title annotation: 29 instead of
-    # 33 ms per redraw in Chromium here (plotly measures each annotation's text). The count axes
+    # Each panel is named by its x-axis title, not by a subplot-title annotation: plotly measures
+    # each annotation's text on every redraw (docs/performance.md). The count axes
     # stay separate: a degenerate estimator (the step's pathwise ĝ ≡ 0) puts all N in one bin.
     layout = _grid(1, max(len(methods), 1))
     for ax, text in zip(_axes(layout, "xaxis"), titles, strict=False):

@@ -30,18 +30,13 @@ SERIES_COLORS = {
 }
 POSITION_SCALE = "Turbo"
 
-# The page's cadence and view sizes (here, not in the page, so bench/vae_bench.py can replay the
-# page's loop without running Streamlit code).
-TICK = 0.2  # s between training ticks (the fragment's run_every): ≥ 4 chart refreshes/s
-CHUNK_MIN, CHUNK_MAX = 0.08, 0.19  # s of training per tick: TICK minus the measured render time
-CHUNK_SLOW_MAX = 0.3  # s: longest chunk when the browser is slow to ask for the next tick
-VIEW_EVERY = 2.0  # s between encoder-gradient chart redraws while playing (new data: 2000 steps)
+# The page's view sizes (here, not in the page, so bench/vae_bench.py draws what the page draws
+# without running Streamlit code; the tick cadence is reparam_core.live_session.Cadence).
 N_SHOWN = 200  # points drawn in each scatter panel of the model view
 GRID, GRID_K = 32, 24  # density heatmap resolution and importance samples
-# the density drawn while playing: 24 × 24 cells, K = 8 (≈ 4 ms; 32², K = 24: 22 ms), recomputed on
-# every DENSITY_EVERY-th tick (the points on every tick): the page trained ≈ 4 % more steps/s
-# than with the grid on every tick (363 vs 348, modes alternated every 5 s in one server, 72 s
-# each), and the density is at most 2 ticks (0.4 s) older than the points
+# the density drawn while playing: coarser, and recomputed every DENSITY_EVERY-th tick (the points
+# on every tick), so it is at most 2 ticks older than the points and training keeps more of each
+# tick (bench/vae_bench.py browser; docs/performance.md, "Live VAE")
 GRID_LIVE, GRID_K_LIVE = 24, 8
 DENSITY_EVERY = 3
 

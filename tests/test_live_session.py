@@ -172,7 +172,7 @@ def test_the_real_trainer_plugs_in():
     from reparam_core.vae_train import TrainConfig, Trainer
 
     config = TrainConfig(n_samples=500, hidden=16, batch_size=64, max_seconds=30.0).validate()
-    s = LiveSession(Trainer, session_cap=60.0, describe=lambda tr: f"{tr.step} steps")
+    s = LiveSession(Trainer, session_cap=60.0, record=lambda tr: {"label": f"{tr.step} steps"})
     tr = s.configure(config)
     s.step()
     assert tr.step == 100 and s.stored[config.estimator]["step"][-1] == 100

@@ -78,11 +78,14 @@ def test_page_renders_with_defaults_and_all_charts():
 
 
 def test_estimator_names_match_the_core():
-    """The page's estimator options are `tuple(vae_figs.ESTIMATOR_LABELS)` (no torch import)."""
+    """The page offers the registry's VAE estimators, in its order, with its labels."""
+    from reparam_core import registry
     from reparam_core.vae import ESTIMATORS
-    from reparam_ui.vae_figs import ESTIMATOR_LABELS
 
-    assert tuple(ESTIMATOR_LABELS) == ESTIMATORS
+    at = app_test("pages/live_vae.py")
+    radio = at.radio(key="vae_est")
+    assert tuple(radio.options) == tuple(registry.VAE[e].label for e in ESTIMATORS)
+    assert ESTIMATORS == ("pathwise", "score", "score_baseline")
 
 
 def test_step_trains_and_charts_the_loss_with_the_ceiling_line():
@@ -211,7 +214,7 @@ def test_downloads_are_offered_and_the_history_csv_parses():
         "Training history (CSV)",
         "Held-out evaluations (CSV)",
     ]
-    tr = at.session_state["vae_trainer"]
+    tr = at.session_state["vae_session"].trainer
     assert isinstance(tr, Trainer)
     rows = list(csv.reader(io.StringIO(csv_bytes(tr.history.columns()).decode())))
     assert rows[0][:3] == ["step", "seconds", "neg_elbo"] and len(rows) == len(tr.history) + 1
@@ -220,10 +223,10 @@ def test_downloads_are_offered_and_the_history_csv_parses():
 
 def test_while_playing_the_charts_are_one_canvas_and_paused_they_are_plotly():
     at = small_app()
-    at.session_state["vae_playing"] = True  # as if Play was pressed (run_every never ticks here)
+    at.session_state["vae_session"].play()  # as if Play was pressed (run_every never ticks here)
     at.run()
     no_exception(at)
-    assert at.session_state["vae_trainer"].step > 0  # the tick drew, then trained a chunk
+    assert at.session_state["vae_session"].trainer.step > 0  # the tick drew, then trained a chunk
     # loss chart and model view are one canvas component (redrawn in place every tick)
     (canvas,) = live_canvases(at)
     assert canvas["loss"]["title"].startswith("Loss (nats per point)")
@@ -302,7 +305,7 @@ def test_the_score_function_text_names_the_exact_kl_gradient():
 @pytest.mark.parametrize("warmup", [0, 100])
 def test_the_partial_collapse_notice_blames_the_warmup_only_when_it_is_off(warmup):
     at = step(labelled_app(**{"Warm-up steps": warmup}))
-    tr = at.session_state["vae_trainer"]
+    tr = at.session_state["vae_session"].trainer
     tr.sync()
     tr.evals.add_row([tr.step, tr.train_seconds, -3.0, 3.0, 0.5, 1.0])  # one of 2 units active
     assert tr.collapse == "partial"
@@ -325,7 +328,7 @@ def test_the_comparison_quotes_this_runs_measurements():
     anything is measured the text says how to measure it, and no fixed claim remains."""
     at = labelled_app()
     assert "to compare estimators in numbers, train each" in page_text(at)
-    pathwise = at.session_state["vae_trainer"]
+    pathwise = at.session_state["vae_session"].trainer
     pathwise.run(max_steps=2000)  # probes at steps 100 and 2000, evaluations at 1000 and 2000
     pathwise.sync()
     at.run()
@@ -338,7 +341,7 @@ def test_the_comparison_quotes_this_runs_measurements():
         pattern = label + r" ÷ pathwise[^;]*? ([\d,.]+)× at step 100, ([\d,.]+)× at step 2,000"
         assert quoted(pattern, text) == pytest.approx(ratios, rel=0.05, abs=0.05)
     by_label(at, "radio", "Encoder gradient").set_value("score").run()
-    score = at.session_state["vae_trainer"]
+    score = at.session_state["vae_session"].trainer
     assert score is not pathwise and score.step == 0
     score.run(max_steps=1000)
     score.sync()
@@ -355,3 +358,21 @@ def test_the_comparison_quotes_this_runs_measurements():
     assert stored == pytest.approx(iwae[1000.0], abs=5e-4)
     for claim in ("orders of magnitude", "far noisier", "cancels most", "falls more slowly"):
         assert claim not in text
+
+
+def test_the_training_state_is_one_session_object():
+    """Trainer, play state, stored runs, caps, cadence and cached views live in one LiveSession
+    under one key (they were twelve loose keys), the same object bench/vae_bench.py drives."""
+    from reparam_core.live_session import LiveSession
+
+    at = small_app()
+    at.button(key="vae_step").click().run()
+    at.session_state["vae_session"].play()
+    at.run()
+    no_exception(at)
+    session = at.session_state["vae_session"]
+    assert isinstance(session, LiveSession) and session.trainer.step > 100
+    loose = {"trainer", "playing", "stored", "ticks", "run_no", "session_s", "notice", "views"}
+    loose |= {"live_density", "render_s", "gap_s", "tick_end"}
+    keys = set(at.session_state._state.filtered_state)
+    assert not keys & {f"vae_{k}" for k in loose}, sorted(keys)
