@@ -44,8 +44,8 @@ from bench.harness import (  # noqa: E402
 from reparam_core import toy_data  # noqa: E402
 from reparam_core.vae import estimator_loss  # noqa: E402
 from reparam_core.vae_train import PRESETS, THREADS, TrainConfig, Trainer  # noqa: E402
-from reparam_ui import vae_figs  # noqa: E402
-from reparam_ui.line_chart import line_chart_spec  # noqa: E402
+from reparam_ui.figures import vae as vae_figs  # noqa: E402
+from reparam_ui.figures.line_chart import line_chart_spec  # noqa: E402
 
 page = vae_figs  # the page's cadence and view sizes live there
 

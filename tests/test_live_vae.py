@@ -78,9 +78,9 @@ def test_page_renders_with_defaults_and_all_charts():
 
 
 def test_estimator_names_match_the_core():
-    """The page's estimator options are `tuple(vae_figs.ESTIMATOR_LABELS)` (no torch import)."""
+    """The page's estimator options are `tuple(figures.vae.ESTIMATOR_LABELS)` (no torch import)."""
     from reparam_core.vae import ESTIMATORS
-    from reparam_ui.vae_figs import ESTIMATOR_LABELS
+    from reparam_ui.figures.vae import ESTIMATOR_LABELS
 
     assert tuple(ESTIMATOR_LABELS) == ESTIMATORS
 
@@ -201,7 +201,7 @@ def test_downloads_are_offered_and_the_history_csv_parses():
     import io
 
     from reparam_core.vae_train import Trainer
-    from reparam_ui.common import csv_bytes
+    from reparam_ui.tables import csv_bytes
 
     at = small_app()
     at.button(key="vae_step").click().run()
