@@ -6,7 +6,7 @@ shared sidebar. Each page is a thin view over `reparam_core`.
 
 import streamlit as st
 
-from reparam_ui.common import app_styles
+from reparam_ui.shell import app_styles
 
 st.set_page_config(
     page_title="Reparam Lab",

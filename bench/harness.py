@@ -25,7 +25,7 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 READY = "[data-testid=stApp][data-test-script-state=notRunning]"
-# no skeletons, and no reparam_ui.plot_element chart with a draw queued or running
+# no skeletons, and no reparam_ui.components.plot_element chart with a draw queued or running
 SETTLED = """() => document.querySelectorAll('[data-testid=stSkeleton]').length === 0
   && !document.querySelector('.rl-plot[data-drawing]')"""
 

@@ -13,7 +13,7 @@ in the page with a bare torch loop of the same model and batch — both measured
     fig2_sweep_seconds      exact Fig. 2 variance sweep, uncached                 goal ≤ 0.5
 
 Idle, as Streamlit's e2e tests wait: script not running, no skeletons; and every chart drawn (a
-plotly chart has its svg; a reparam_ui.plot_element chart has no draw queued). "Chart updated"
+plotly chart has its svg; a reparam_ui.components.plot_element chart has no draw queued). "Chart updated"
 is the first change inside a chart after the widget change, then idle as above.
 
 Usage: python bench/run.py [--loads 3] [--only page_load,rerun,...] [--train-seconds 20]
@@ -146,7 +146,7 @@ def bench_rerun(browser, app: StreamlitServer, floor: StreamlitServer, repeats: 
         "change_of_variables": (f"{app.url}/change_of_variables", 1000),
         "gradient_estimators": (f"{app.url}/gradient_estimators", 1000),
         # for the record, not a goal: a chart far below the window is redrawn only when it comes
-        # near (reparam_ui/plot_element.js), as the gradient page's Monte Carlo chart is at
+        # near (reparam_ui/components/plot_element.js), as the gradient page's Monte Carlo chart is at
         # 1000 px; in a window tall enough for both of its charts a change redraws both
         "gradient, 2400 px tall": (f"{app.url}/gradient_estimators", 2400),
     }

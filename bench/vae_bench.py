@@ -46,8 +46,8 @@ from reparam_core import toy_data  # noqa: E402
 from reparam_core.live_session import LiveSession  # noqa: E402
 from reparam_core.vae import estimator_loss  # noqa: E402
 from reparam_core.vae_train import PRESETS, THREADS, TrainConfig, Trainer  # noqa: E402
-from reparam_ui import vae_figs  # noqa: E402
-from reparam_ui.line_chart import line_chart_spec  # noqa: E402
+from reparam_ui.figures import vae as vae_figs  # noqa: E402
+from reparam_ui.figures.line_chart import line_chart_spec  # noqa: E402
 
 
 def page_threads() -> None:

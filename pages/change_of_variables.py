@@ -1,7 +1,7 @@
 """Change of variables: watch N(μ, σ²) become N(0, 1) under y = (x − μ)/σ, and back (x = μ + σε).
 
 Layout and widgets here; the math is in reparam_core.transforms / reparam_core.checks, the figures
-in reparam_ui.cov_figs. Never imports torch (cold start).
+in reparam_ui.figures.cov. Never imports torch (cold start).
 """
 
 from __future__ import annotations
@@ -11,19 +11,13 @@ import streamlit as st
 
 from reparam_core import checks
 from reparam_core import transforms as T
-from reparam_ui import cov_figs
-from reparam_ui.common import (
-    Param,
-    download_csv,
-    download_figure_html_deferred,
-    ensure_app_shell,
-    guarded,
-    init_from_query,
-    show_figure,
-    show_figure_spec,
-    sync_query,
-)
-from reparam_ui.plot_element import preload as preload_plotly
+from reparam_ui.charts import show_figure
+from reparam_ui.components.plot_element import preload as preload_plotly
+from reparam_ui.downloads import download_csv, download_figure_html_deferred
+from reparam_ui.figures import cov as cov_figs
+from reparam_ui.messages import guarded
+from reparam_ui.shell import ensure_app_shell
+from reparam_ui.state import Param, init_from_query, sync_query
 
 ensure_app_shell()
 preload_plotly()  # first: plotly.js loads while the widgets render
@@ -109,7 +103,7 @@ def render_animation(mu: float, sigma: float, mode: str, n: int, seed: int, spee
 
     left, right = st.columns([3, 2], gap="large")
     with left:
-        show_figure_spec(spec, key="cov_animation")
+        show_figure(spec, key="cov_animation")
         st.caption(
             f"{n} samples, drawn once (seed {seed}) and moved; the coloured dots are followed "
             f"individually. The solid curve is the exact density of each frame (an affine map of "
@@ -233,7 +227,7 @@ def render_check(mu: float, sigma: float, seed: int) -> None:
         rf"f_Y(y) = \mathcal N\big(g(y)\,\big|\,{m}, {s}^2\big)\,\lvert g'(y)\rvert"
         r"\end{gathered}"
     )
-    show_figure(cov_figs.map_figure(density, x_check), key="cov_map_fig")
+    show_figure(cov_figs.map_spec(density, x_check), key="cov_map_fig")
     st.caption(
         f"Left: the base density of x ~ N({mu:g}, {sigma:g}²). Right: the pushforward "
         f"f_Y(y) = f_X(g(y))·|g′(y)| over a histogram of h(x) for {N_CHECK:,} samples, and the "
@@ -243,7 +237,7 @@ def render_check(mu: float, sigma: float, seed: int) -> None:
 
     a_left, a_right = st.columns([3, 2], gap="large")
     with a_left:
-        show_figure(cov_figs.agreement_figure(result), key="cov_agreement")
+        show_figure(cov_figs.agreement_spec(result), key="cov_agreement")
     with a_right:
         ks_last, err_last = float(result["ks"][-1]), float(result["density_error"][-1])
         st.markdown(

@@ -10,20 +10,15 @@ import streamlit as st
 
 from reparam_core import estimators as E
 from reparam_core import functions as F
-from reparam_ui import grad_figs as G
-from reparam_ui.beyond_gaussian import render as render_beyond
-from reparam_ui.common import (
-    Param,
-    attempt,
-    download_csv,
-    ensure_app_shell,
-    init_from_query,
-    markdown_table,
-    show_figure_spec,
-    sync_query_keys,
-    warn_invalid_query,
-)
-from reparam_ui.plot_element import preload as preload_plotly
+from reparam_ui.charts import show_figure
+from reparam_ui.components.plot_element import preload as preload_plotly
+from reparam_ui.downloads import download_csv
+from reparam_ui.figures import grad as G
+from reparam_ui.messages import attempt
+from reparam_ui.shell import ensure_app_shell
+from reparam_ui.state import Param, init_from_query, sync_query_keys, warn_invalid_query
+from reparam_ui.tables import markdown_table
+from reparam_ui.views.beyond_gaussian import render as render_beyond
 
 ensure_app_shell()
 preload_plotly()  # first: plotly.js loads while the widgets render
@@ -113,7 +108,7 @@ def fig2_monte_carlo(seed: int) -> dict:
 @st.cache_data(max_entries=8, show_spinner=False)
 def fig2_figure(seed: int) -> dict:
     """The Fig. 2 figure (as a dict) depends only on the seed of its Monte Carlo points."""
-    return G.variance_curves_figure(fig2_exact(), fig2_monte_carlo(seed)).to_dict()
+    return G.variance_curves_spec(fig2_exact(), fig2_monte_carlo(seed))
 
 
 def mc_variance(f: F.Fn, method: str, seed: int, wrt: str) -> float:
@@ -300,7 +295,7 @@ def setup_and_run() -> None:
         left, right = st.columns([3, 1])
         with left:
             if view is not None:
-                show_figure_spec(view["spec"], key="ge_fig_f")
+                show_figure(view["spec"], key="ge_fig_f")
         with right:
             st.latex(f"f(x) = {f.latex}")
             st.latex(  # two lines: the column is ≈ 130 px wide on a 1024 px screen
@@ -341,7 +336,7 @@ def setup_and_run() -> None:
             required=True,
             help="One figure at a time: each redraw of the page stays light.",
         )
-        show_figure_spec(run["figure"], key=f"ge_fig_{shown}")
+        show_figure(run["figure"], key=f"ge_fig_{shown}")
     else:
         st.info("Fix the set-up above (see the message there) to see the estimators.")
 
@@ -358,7 +353,7 @@ def fig2_section() -> None:
     with st.spinner("Integrating the Fig. 2 sweep…"):
         sweeps = fig2_exact()
         spec = fig2_figure(seed)
-    show_figure_spec(spec, key="ge_fig_fig2")
+    show_figure(spec, key="ge_fig_fig2")
     curve_rows: dict[str, list] = {
         "cost": [],
         "k": [],

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from reparam_ui.common import ensure_app_shell
+from reparam_ui.shell import ensure_app_shell
 
 ensure_app_shell()
 

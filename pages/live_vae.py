@@ -2,8 +2,8 @@
 gradient estimator between the reparameterization trick and the score function.
 
 Layout and widgets here; the model, bounds and trainer are in reparam_core.vae / vae_train
-(imported lazily: they need torch), the figures in reparam_ui.vae_figs (plotly when paused; while
-playing, data for the canvas of reparam_ui.live_canvas, redrawn in place). Training runs inside an
+(imported lazily: they need torch), the figures in reparam_ui.figures.vae (plotly when paused; while
+playing, data for the canvas of reparam_ui.components.live_canvas, redrawn in place). Training runs inside an
 `st.fragment(run_every=TICK)` that does one time-boxed chunk per tick — never a blocking loop — so
 Pause takes effect at once and a closed tab stops training. Every per-visitor object lives in
 st.session_state.
@@ -11,28 +11,22 @@ st.session_state.
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from reparam_core import registry, toy_data
 from reparam_core.live_session import LiveSession
-from reparam_ui import vae_figs as F
-from reparam_ui import vae_text as T
-from reparam_ui.common import (
-    DOWNLOAD_ICON,
-    Param,
-    csv_bytes,
-    ensure_app_shell,
-    guarded,
-    init_from_query,
-    show_figure,
-    sync_query,
-)
-from reparam_ui.line_chart import line_chart_spec
-from reparam_ui.live_canvas import live_canvas
-from reparam_ui.messages import literal
-from reparam_ui.plot_element import preload as preload_plotly
-from reparam_ui.vae_figs import GRID, GRID_K, GRID_K_LIVE, GRID_LIVE
+from reparam_ui.charts import show_figure
+from reparam_ui.components.live_canvas import live_canvas
+from reparam_ui.components.plot_element import preload as preload_plotly
+from reparam_ui.downloads import DOWNLOAD_ICON
+from reparam_ui.figures import vae as F
+from reparam_ui.figures.line_chart import line_chart_spec
+from reparam_ui.figures.vae import GRID, GRID_K, GRID_K_LIVE, GRID_LIVE
+from reparam_ui.messages import guarded, literal
+from reparam_ui.shell import ensure_app_shell
+from reparam_ui.state import Param, init_from_query, sync_query
+from reparam_ui.tables import csv_bytes
+from reparam_ui.views import vae_text as T
 
 ensure_app_shell()
 
@@ -291,7 +285,7 @@ def train_panel(ceil: float | None) -> None:
     )
     canvas_model = session.playing or trainer.step == 0  # else views_panel shows it in plotly
     if not canvas_loss:  # the interactive chart (zoom, hover)
-        show_figure(go.Figure(loss, _validate=False), key="vae_loss")
+        show_figure(loss, key="vae_loss")
     if canvas_loss or canvas_model:
         live_canvas(
             line_chart_spec(loss) if canvas_loss else None,
@@ -304,7 +298,7 @@ def train_panel(ceil: float | None) -> None:
 
 def model_view(trainer):
     """The interactive 5-panel figure (the density grid dominates its cost)."""
-    return F.model_figure(*F.model_arrays(trainer, GRID, GRID_K))
+    return F.model_spec(*F.model_arrays(trainer, GRID, GRID_K))
 
 
 def live_view(trainer) -> dict:
@@ -337,7 +331,7 @@ def views_panel() -> None:
     grad_rows = len(trainer.grad_stats)
     if grad_rows and views.get("grad_rows") != grad_rows:
         views["grad_rows"] = grad_rows
-        views["grad"] = F.grad_figure(
+        views["grad"] = F.grad_spec(
             trainer.grad_stats.columns(), core().GRADSTAT_FIRST, trainer.config.gradstat_every
         )
     if interactive:

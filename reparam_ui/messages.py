@@ -1,4 +1,5 @@
-"""Messages to the visitor: every alert the pages show goes through here.
+"""Messages to the visitor: every alert the pages show goes through here (`guarded` shows a core
+error as one).
 
 Text that came from a visitor (URL values, a typed expression, a parser message quoting it) is shown
 as a Markdown code span: Streamlit renders alert bodies as Markdown and turns URLs into links even
@@ -8,7 +9,10 @@ when their characters are escaped, but it shows a code span as typed.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
+
+import streamlit as st
 
 LITERAL_MAX = 60  # characters of a visitor's value quoted in a message; the rest is counted
 DETAIL_MAX = 300  # characters of an error message from the core
@@ -39,3 +43,19 @@ def url_warning(key: str, reason: str, raw: str, default: Any) -> str:
         f"URL parameter `{key}` ignored: {reason}; got {literal(raw)}. "
         f"Using the default, {literal(default, quote=False)}."
     )
+
+
+def guarded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any | None:
+    """Call into reparam_core; a ValueError becomes an `st.error` and None, never a traceback."""
+    result, error = attempt(fn, *args, **kwargs)
+    if error is not None:
+        st.error(error)
+    return result
+
+
+def attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any | None, str | None]:
+    """Like `guarded`, but the message is returned (to be shown later), not shown now."""
+    try:
+        return fn(*args, **kwargs), None
+    except ValueError as exc:
+        return None, error_text(exc)

@@ -1,4 +1,4 @@
-"""The plotly figures a page sent (reparam_ui.plot_element), read from an AppTest run."""
+"""The plotly figures a page sent (reparam_ui.components.plot_element), read from an AppTest run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reparam_ui.plot_element import NAME
+from reparam_ui.components.plot_element import NAME
 
 
 def chart_elements(at) -> list:

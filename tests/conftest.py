@@ -98,7 +98,7 @@ def open_page(page, base_url: str, name: str, query: str = "") -> None:
 
 
 def show_chart(page, selector: str) -> None:
-    """Scroll a chart (reparam_ui.plot_element) into view and wait for its newest figure: a drawn
+    """Scroll a chart (reparam_ui.components.plot_element) into view and wait for its newest figure: a drawn
     chart that is off screen draws a new figure only when it comes near (plot_element.js)."""
     page.locator(selector).scroll_into_view_if_needed()
     page.wait_for_function(

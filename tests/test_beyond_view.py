@@ -14,11 +14,11 @@ from reparam_core import discrete as D
 from reparam_core import functions as F
 from reparam_core import implicit as IM
 from reparam_core.registry import DISCRETE
-from reparam_ui import beyond_figs as B
+from reparam_ui.figures import beyond as B
 
 
 def _script():
-    from reparam_ui.beyond_gaussian import render
+    from reparam_ui.views.beyond_gaussian import render
 
     render()
 
@@ -242,7 +242,7 @@ def test_tau_figure_builder_leaves_unbiased_out_of_bias_panel():
 
 def test_simplex_builder_points_on_the_triangle():
     z = D.relaxed_samples(np.zeros(3), [2.0, 0.1], 50, seed=0)
-    fig = B.simplex_animation(z, [2.0, 0.1], [1 / 3] * 3)
+    fig = B.simplex_figure(z, [2.0, 0.1], [1 / 3] * 3)
     pts = fig.frames[1].data[0]
     x, y = np.asarray(pts.x), np.asarray(pts.y)
     # inside the triangle (0,0), (1,0), (½, √3/2)

@@ -5,7 +5,7 @@ from charts import plotly_version
 from conftest import PAGES, exception_count, open_page
 
 from bench.harness import StreamlitServer
-from reparam_ui import plot_element
+from reparam_ui.components import plot_element
 
 pytestmark = pytest.mark.browser
 

@@ -1,10 +1,11 @@
-"""reparam_ui.common: the chart template reads on both app themes and every page uses it."""
+"""reparam_ui.charts: the chart template reads on both app themes and every page uses it."""
 
 import charts
 import pytest
 from conftest import app_test
 
-from reparam_ui import common
+from reparam_ui import charts as ui_charts
+from reparam_ui import downloads, messages
 
 LIGHT_BG, DARK_BG = "#ffffff", "#0e1117"  # Streamlit's light and dark backgrounds
 
@@ -27,19 +28,19 @@ def test_contrast_helper_matches_known_values():
 
 
 def test_chart_text_reads_on_the_light_and_the_dark_theme():
-    assert contrast(common.CHART_TEXT, LIGHT_BG) >= 4.5
-    assert contrast(common.CHART_TEXT, DARK_BG) >= 4.0
+    assert contrast(ui_charts.CHART_TEXT, LIGHT_BG) >= 4.5
+    assert contrast(ui_charts.CHART_TEXT, DARK_BG) >= 4.0
 
 
 def test_template_is_transparent_and_built_once():
-    t = common.chart_template()
-    assert t is common.chart_template()
+    t = ui_charts.chart_template()
+    assert t is ui_charts.chart_template()
     assert t.layout.paper_bgcolor == "rgba(0,0,0,0)" and t.layout.plot_bgcolor == "rgba(0,0,0,0)"
-    assert t.layout.font.color == common.CHART_TEXT
+    assert t.layout.font.color == ui_charts.CHART_TEXT
     # tick labels are not measured on every draw to hide the ones past the chart's edge
     assert t.layout.xaxis.ticklabeloverflow == "allow" == t.layout.yaxis.ticklabeloverflow
     # the colourway avoids colours that vanish on either background
-    for c in common.CHART_COLORWAY:
+    for c in ui_charts.CHART_COLORWAY:
         assert contrast(c, LIGHT_BG) >= 2.0 and contrast(c, DARK_BG) >= 2.0, c
 
 
@@ -57,8 +58,8 @@ def test_every_chart_uses_the_template_not_the_streamlit_theme(page):
     for spec in specs:
         layout = spec["layout"]
         assert layout["template"]["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"
-        assert layout["template"]["layout"]["font"]["color"] == common.CHART_TEXT
-        assert layout["template"]["layout"]["modebar"]["color"] == common.CHART_TEXT
+        assert layout["template"]["layout"]["font"]["color"] == ui_charts.CHART_TEXT
+        assert layout["template"]["layout"]["modebar"]["color"] == ui_charts.CHART_TEXT
 
 
 def test_figure_html_takes_the_pages_dict():
@@ -67,14 +68,14 @@ def test_figure_html_takes_the_pages_dict():
     import numpy as np
 
     from reparam_core import transforms as T
-    from reparam_ui import cov_figs
+    from reparam_ui.figures import cov as cov_figs
 
     path = T.standardize_path(1.0, 2.0, 3)
     spec = cov_figs.animation_spec(np.linspace(-1.0, 1.0, 30), path)
-    html = common.figure_html(spec).decode()
+    html = downloads.figure_html(spec).decode()
     assert html.lower().startswith("<!doctype html>") and "Plotly.newPlot" in html
     assert "addFrames" in html and html.count('"traces":[0,1,2,3]') == len(path)  # every frame
-    assert common.CHART_TEXT in html  # the app's template
+    assert ui_charts.CHART_TEXT in html  # the app's template
     # plotly.js inlined once: the charts' cartesian build, not plotly.py's full 4.9 MB one
     assert html.count("* plotly.js (cartesian - minified) v") == 1 and "<script src" not in html
     assert len(html) < 2_000_000
@@ -88,7 +89,7 @@ def test_attempt_returns_the_message_of_a_value_error_and_nothing_else():
             raise ZeroDivisionError("a bug, not bad input")
         return 1 / x
 
-    assert common.attempt(check, 4) == (0.25, None)
-    assert common.attempt(check, -1) == (None, "Invalid input — ` x must be ≥ 0, got -1 `")
+    assert messages.attempt(check, 4) == (0.25, None)
+    assert messages.attempt(check, -1) == (None, "Invalid input — ` x must be ≥ 0, got -1 `")
     with pytest.raises(ZeroDivisionError):  # only bad input becomes a message
-        common.attempt(check, 0)
+        messages.attempt(check, 0)

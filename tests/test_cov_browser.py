@@ -8,7 +8,7 @@ from conftest import exception_count, open_page, wait_for_app
 pytestmark = pytest.mark.browser
 
 NAME = "change_of_variables"
-PLOT = ".rl-plot.js-plotly-plot"  # reparam_ui.plot_element, once drawn
+PLOT = ".rl-plot.js-plotly-plot"  # reparam_ui.components.plot_element, once drawn
 SLIDER_ACTIVE = f"""() => {{
     const gd = document.querySelector('{PLOT}');
     return gd && gd._fullLayout && gd._fullLayout.sliders ? gd._fullLayout.sliders[0].active : null;
@@ -79,15 +79,16 @@ def test_extreme_values_raise_no_exception(app_url, page, query):
 
 
 def test_the_html_download_plays_offline(page, tmp_path):
-    """The animation's HTML download (common.figure_html, plotly.js inlined) opened from disk, with
+    """The animation's HTML download (downloads.figure_html, plotly.js inlined) opened from disk, with
     every request blocked: the chart draws, has its 31 frames, and Play moves the frame slider."""
     from reparam_core import transforms as T
-    from reparam_ui import common, cov_figs
+    from reparam_ui import downloads
+    from reparam_ui.figures import cov as cov_figs
 
     path = T.standardize_path(2.0, 0.6, 15)
     spec = cov_figs.animation_spec(np.random.default_rng(0).standard_normal(200) * 0.6 + 2.0, path)
     file = tmp_path / "change_of_variables.html"
-    file.write_bytes(common.figure_html(spec))
+    file.write_bytes(downloads.figure_html(spec))
     page.route("http*://**", lambda route: route.abort())  # offline: nothing may be fetched
     page.goto(file.as_uri())
     page.wait_for_selector(".plotly-graph-div .main-svg")

@@ -9,7 +9,7 @@ from scipy import stats
 
 from reparam_core import checks
 from reparam_core import transforms as T
-from reparam_ui import cov_figs
+from reparam_ui.figures import cov as cov_figs
 
 MU, SIGMA, K = 2.0, 0.6, 15
 

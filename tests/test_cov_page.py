@@ -194,8 +194,8 @@ def test_page_modules_never_import_torch():
 
     root = Path(__file__).resolve().parents[1]
     code = (
-        "import sys; import reparam_core.transforms, reparam_core.checks, reparam_ui.cov_figs, "
-        "reparam_ui.common; print('torch' in sys.modules)"
+        "import sys; import reparam_core.transforms, reparam_core.checks, reparam_ui.figures.cov, "
+        "reparam_ui.charts, reparam_ui.downloads, reparam_ui.state; print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr

@@ -97,7 +97,7 @@ F_STATE = """() => { const gd = document.querySelector('.st-key-ge_fig_f .rl-plo
 
 
 def test_charts_update_in_place_and_follow_the_column_width(app_url, page):
-    """reparam_ui.plot_element: a new figure goes to Plotly.react on the mounted chart (the same
+    """reparam_ui.components.plot_element: a new figure goes to Plotly.react on the mounted chart (the same
     DOM node, no second plot), and the chart resizes with its column."""
     open_page(page, app_url, "gradient_estimators")
     width = page.evaluate(MARK_F)

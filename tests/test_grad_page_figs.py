@@ -11,7 +11,7 @@ import pytest
 from reparam_core import estimators as E
 from reparam_core import functions as F
 from reparam_core.registry import GAUSSIAN
-from reparam_ui import grad_figs as G
+from reparam_ui.figures import grad as G
 
 
 @pytest.fixture(scope="module")

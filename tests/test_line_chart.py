@@ -1,12 +1,12 @@
-"""reparam_ui.line_chart: the Live VAE's loss chart as canvas data while training plays."""
+"""reparam_ui.figures.line_chart: the Live VAE's loss chart as canvas data while training plays."""
 
 import json
 import math
 
 import pytest
 
-from reparam_ui import line_chart as S
-from reparam_ui import vae_figs as F
+from reparam_ui.figures import line_chart as S
+from reparam_ui.figures import vae as F
 
 
 @pytest.mark.parametrize(

@@ -204,7 +204,7 @@ def test_downloads_are_offered_and_the_history_csv_parses():
     import io
 
     from reparam_core.vae_train import Trainer
-    from reparam_ui.common import csv_bytes
+    from reparam_ui.tables import csv_bytes
 
     at = small_app()
     at.button(key="vae_step").click().run()

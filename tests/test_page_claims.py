@@ -15,8 +15,8 @@ from reparam_core import checks
 from reparam_core import estimators as E
 from reparam_core import functions as F
 from reparam_core import transforms as T
-from reparam_ui import cov_figs
-from reparam_ui import grad_figs as G
+from reparam_ui.figures import cov as cov_figs
+from reparam_ui.figures import grad as G
 
 GRAD = "pages/gradient_estimators.py"
 HOME = "pages/home.py"
@@ -255,7 +255,7 @@ def test_home_states_the_condition_of_the_change_of_variables(home):
 
 
 def _beyond():
-    from reparam_ui.beyond_gaussian import render
+    from reparam_ui.views.beyond_gaussian import render
 
     render()
 

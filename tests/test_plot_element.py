@@ -1,4 +1,4 @@
-"""reparam_ui.plot_element: the chart element that updates in place.
+"""reparam_ui.components.plot_element: the chart element that updates in place.
 
 Core of the element: it keeps its identity while its figure changes (so the browser calls
 Plotly.react on the mounted chart instead of building a new one); it draws with the cartesian
@@ -22,7 +22,7 @@ from charts import chart_elements, decode, figure_of, figures, plotly_version
 from conftest import ROOT, app_test
 from streamlit.testing.v1 import AppTest
 
-from reparam_ui import plot_element
+from reparam_ui.components import plot_element
 
 BUILD = plot_element.BUNDLE_PATH
 FULL_BUILD = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"  # plotly.py's own
@@ -37,7 +37,7 @@ SCRIPT = """
 import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
-from reparam_ui.plot_element import plot
+from reparam_ui.components.plot_element import plot
 
 a = st.number_input("a", value=1.0)
 plot(go.Figure(go.Scatter(x=[0, 1, 2], y=[0, a, 2 * a])), key="chart")
@@ -69,7 +69,7 @@ def test_streamlit_serves_the_build_as_a_static_file():
 def test_every_trace_type_in_the_source_is_in_the_build():
     known, have = traces_in(FULL_BUILD), traces_in(BUILD)
     used = set()
-    for path in [*(ROOT / "reparam_ui").glob("*.py"), *(ROOT / "pages").glob("*.py")]:
+    for path in [*(ROOT / "reparam_ui").rglob("*.py"), *(ROOT / "pages").glob("*.py")]:
         text = path.read_text(encoding="utf-8")
         used |= {t.lower() for t in re.findall(r"\bgo\.([A-Z]\w+)\(", text)}
         used |= set(re.findall(r"""["']?type["']?\s*[:=]\s*["'](\w+)["']""", text))

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from reparam_ui import plot_element
+from reparam_ui.components import plot_element
 
 pytestmark = pytest.mark.browser
 

@@ -55,6 +55,6 @@ def test_no_eval_or_exec_in_app_code():
 
 
 def test_every_page_runs_inside_the_app_shell():
-    """A deep link on a fresh server must go through app.py (see common.ensure_app_shell)."""
+    """A deep link on a fresh server must go through app.py (see shell.ensure_app_shell)."""
     for path in (ROOT / "pages").glob("*.py"):
         assert re.search(r"^ensure_app_shell\(\)$", path.read_text(), re.M), path

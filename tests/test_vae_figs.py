@@ -1,4 +1,4 @@
-"""reparam_ui.vae_figs: figures are valid plotly, bounded in size, finite, and show what they claim."""
+"""reparam_ui.figures.vae: figures are valid plotly, bounded in size, finite, and show what they claim."""
 
 import math
 
@@ -8,7 +8,7 @@ import plotly.io as pio
 import pytest
 
 from reparam_core.live_session import MAX_POINTS
-from reparam_ui import vae_figs as F
+from reparam_ui.figures import vae as F
 
 
 def valid(fig: go.Figure) -> dict:

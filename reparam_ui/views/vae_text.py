@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from reparam_ui.vae_figs import ESTIMATOR_LABELS
+from reparam_ui.figures.vae import ESTIMATOR_LABELS
 
 
 def settings(config):

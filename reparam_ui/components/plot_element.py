@@ -27,7 +27,7 @@ import streamlit as st
 _STATIC_JS = Path(st.__file__).parent / "static" / "static" / "js"
 CHUNK = next((p.name for p in sorted(_STATIC_JS.glob("PlotlyChart.*.js"))), None)
 BUNDLE = "plotly-cartesian.min.js"  # in static/, next to app.py; served at app/static/
-BUNDLE_PATH = Path(__file__).resolve().parents[1] / "static" / BUNDLE
+BUNDLE_PATH = Path(__file__).resolve().parents[2] / "static" / BUNDLE  # parents[2]: the root
 # loads plotly.js once per page, shared by preload() and the element (a promise of Plotly): the
 # cartesian build from the app's static files, else Streamlit's chart chunk. Both URLs are
 # relative to Streamlit's own entry script, so they hold under a base URL path (Community Cloud).

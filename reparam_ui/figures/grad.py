@@ -1,7 +1,7 @@
 """Figures and the summary table of the Gradient estimators view (plotly; no Streamlit here).
 
-Every builder is a plain function of numpy arrays returning a plotly Figure, so it can be tested
-without Streamlit. Labels, colours and costs come from `registry.GAUSSIAN`, so every figure and
+Every builder is a plain function of numpy arrays returning a spec (`figures.spec`), so it can be
+tested without Streamlit. Labels, colours and costs come from `registry.GAUSSIAN`, so every figure and
 page shows an estimator the same way.
 
 Speed: the builders run on every change of the page's controls, so they assemble plain dicts
@@ -24,6 +24,7 @@ from plotly.subplots import make_subplots
 from reparam_core.estimators import METHODS, batch_mean_variance, running_mean
 from reparam_core.registry import GAUSSIAN
 from reparam_core.stats import ExactStats
+from reparam_ui.figures.spec import figure, spec_of
 
 THETA = {"mu": "μ", "sigma": "σ"}
 TRUTH = "#7f7f7f"
@@ -69,11 +70,6 @@ def _axes(layout: dict, prefix: str) -> list[dict]:
     return [layout[k] for k in names]
 
 
-def _figure(spec: dict) -> go.Figure:
-    """Wrap a spec built here (valid by construction) without re-validation."""
-    return go.Figure(spec, _validate=False)
-
-
 def _truth_lines(count: int, value: float, vertical: bool) -> list[dict]:
     """Dashed lines at the true gradient in subplots 1..count (one layout update, not add_vline)."""
     line = {"color": TRUTH, "dash": "dash", "width": 1.5}
@@ -93,11 +89,6 @@ def _finite_or_nan(y) -> np.ndarray:
     y = np.array(y, dtype=float)
     y[~np.isfinite(y)] = np.nan
     return y
-
-
-def function_figure(*args, **kwargs) -> go.Figure:
-    """`function_spec` as a plotly Figure (for notebooks and tests)."""
-    return _figure(function_spec(*args, **kwargs))
 
 
 def function_spec(x, fx, dfx, density, mu: float, sigma: float, title: str = "") -> dict:
@@ -130,11 +121,6 @@ def function_spec(x, fx, dfx, density, mu: float, sigma: float, title: str = "")
         "legend": {"orientation": "h", "y": -0.2},
     }  # fmt: skip
     return {"data": data, "layout": layout}
-
-
-def histogram_figure(*args, **kwargs) -> go.Figure:
-    """`histogram_spec` as a plotly Figure (for notebooks and tests)."""
-    return _figure(histogram_spec(*args, **kwargs))
 
 
 def histogram_spec(
@@ -185,11 +171,6 @@ def histogram_spec(
         margin={"t": 50, "b": 64},
     )
     return {"data": data, "layout": layout}
-
-
-def running_mean_figure(*args, **kwargs) -> go.Figure:
-    """`running_mean_spec` as a plotly Figure (for notebooks and tests)."""
-    return _figure(running_mean_spec(*args, **kwargs))
 
 
 def running_mean_spec(
@@ -243,11 +224,11 @@ def _positive(v, floor_rel: float = 1e-12) -> np.ndarray:
     return v
 
 
-def variance_curves_figure(
+def variance_curves_spec(
     sweeps: Mapping[str, tuple[np.ndarray, Mapping[str, Mapping[str, np.ndarray]]]],
     mc: Mapping[str, tuple[np.ndarray, Mapping[str, Mapping[str, np.ndarray]]]] | None = None,
     wrts: Sequence[str] = ("mu", "sigma"),
-) -> go.Figure:
+) -> dict:
     """Mohamed et al. 2020 Fig. 2: single-sample variance against k, log y, θ by row, cost by column.
 
     `sweeps[name] = (ks, {wrt: {method: variances}})` for the exact curves;
@@ -306,12 +287,7 @@ def variance_curves_figure(
         margin={"t": 80, "b": 40},
         legend={"orientation": "h", "y": -0.12},
     )
-    return fig
-
-
-def variance_of_mean_figure(*args, **kwargs) -> go.Figure:
-    """`variance_of_mean_spec` as a plotly Figure (for notebooks and tests)."""
-    return _figure(variance_of_mean_spec(*args, **kwargs))
+    return spec_of(fig)
 
 
 def variance_of_mean_spec(
@@ -467,3 +443,11 @@ def summary_caption(table: Mapping[str, Sequence]) -> str:
             )
         )
     return text
+
+
+# the same builders returning a plotly Figure, for notebooks and tests
+function_figure = figure(function_spec)
+histogram_figure = figure(histogram_spec)
+running_mean_figure = figure(running_mean_spec)
+variance_curves_figure = figure(variance_curves_spec)
+variance_of_mean_figure = figure(variance_of_mean_spec)

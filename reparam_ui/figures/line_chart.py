@@ -3,7 +3,7 @@
 Why: the page redraws its loss chart 5 times a second. A plotly chart in Streamlit is rebuilt from
 scratch on every change (its element id follows its data), which kept the browser busy and took
 CPU from the training itself (bench/vae_bench.py browser; docs/performance.md). `line_chart_spec`
-reduces a `plotly` line figure from `reparam_ui.vae_figs.loss_figure` to what `live_canvas.js`
+reduces a `plotly` line figure from `reparam_ui.figures.vae.loss_spec` to what `live_canvas.js`
 draws — line traces (colour, width, dash), the title and axis titles, the axis ranges with round
 ticks, horizontal `xref="paper"` line shapes and their annotations — and ignores anything else.
 When training pauses, the page shows the interactive plotly figure again (zoom, hover).

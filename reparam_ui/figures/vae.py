@@ -1,8 +1,9 @@
-"""Figures for the Live VAE page: plain functions of numpy arrays / lists → plotly Figure.
+"""Figures for the Live VAE page: plain functions of numpy arrays / lists → a spec (`figures.spec`).
 
 Built to be cheap, since the page redraws them several times a second: small figures, few traces,
-downsampled inputs (`thin`), and `go.Figure(..., _validate=False)` — the inputs are built here,
-so plotly's per-property validation (most of a figure's build time) is skipped.
+downsampled inputs (`thin`), and plain dicts — the inputs are built here, so plotly's per-property
+validation (most of a figure's build time) is skipped. `*_figure` wraps a spec in a Figure for
+notebooks and tests.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.colors as pc
-import plotly.graph_objects as go
 
 from reparam_core.live_session import thin
 from reparam_core.registry import VAE
+from reparam_ui.figures.spec import figure
 
 ESTIMATOR_LABELS = {name: e.label for name, e in VAE.items()}  # the page's options, in order
 ESTIMATOR_COLORS = {name: e.colour for name, e in VAE.items()}
@@ -50,20 +51,11 @@ def _spec(data: list[dict], layout: dict) -> dict:
     return {"data": data, "layout": {**base, **layout}}
 
 
-def _fig(data: list[dict], layout: dict) -> go.Figure:
-    return go.Figure(_spec(data, layout), _validate=False)
-
-
 def position_color(x: np.ndarray) -> np.ndarray:
     """A colour value for each data point: its angle around the data's centre, in degrees."""
     finite = np.isfinite(x).all(1)
     c = x - (x[finite].mean(0) if finite.any() else 0.0)
     return np.degrees(np.arctan2(c[:, 1], c[:, 0]))
-
-
-def loss_figure(*args, **kwargs) -> go.Figure:
-    """`loss_spec` (same arguments) as a plotly Figure."""
-    return go.Figure(loss_spec(*args, **kwargs), _validate=False)
 
 
 def loss_spec(
@@ -170,7 +162,7 @@ def loss_spec(
     return _spec(data, layout)
 
 
-def grad_figure(grad: dict[str, Sequence[float]], first: int = 100, every: int = 2000) -> go.Figure:
+def grad_spec(grad: dict[str, Sequence[float]], first: int = 100, every: int = 2000) -> dict:
     """Encoder-gradient variance (tr Cov) and SNR of each estimator vs step, log scales."""
     data: list[dict] = []
     steps = list(grad.get("step", []))
@@ -214,7 +206,7 @@ def grad_figure(grad: dict[str, Sequence[float]], first: int = 100, every: int =
                 "font": {"size": 13},
             }
         ]
-    return _fig(data, layout)
+    return _spec(data, layout)
 
 
 def _scatter(
@@ -280,7 +272,7 @@ def model_arrays(trainer, grid: int, k: int, density: tuple | None = None) -> tu
     """What the model view shows, from a `reparam_core.vae_train.Trainer`: N_SHOWN held-out
     points, their reconstructions, prior samples, latent means, the density exp L_K on a
     grid × grid lattice over [−4, 4]² (or `density`, computed before), and K — the arguments of
-    `model_figure`/`model_canvas`."""
+    `model_spec`/`model_canvas`."""
     x = trainer.x_test.numpy()[:N_SHOWN]
     return (
         x,
@@ -302,7 +294,7 @@ def live_density(trainer, previous: dict | None, run: int, every: int = DENSITY_
     return {**previous, "age": previous["age"] + 1}
 
 
-def model_figure(
+def model_spec(
     data: np.ndarray,
     recon: np.ndarray,
     samples: np.ndarray,
@@ -311,7 +303,7 @@ def model_figure(
     k: int,
     lim: float = 4.0,
     seed: int = 0,
-) -> go.Figure:
+) -> dict:
     """What the model has learned, in one row of five square panels (one figure, so the browser
     lays out and redraws one chart, not five): the data (coloured by position), their
     reconstructions (same colours), samples from the prior, the encoded means μ(x) (same colours;
@@ -388,7 +380,7 @@ def model_figure(
                 "font": {"size": 12},
             }
         )
-    return _fig(traces, layout)
+    return _spec(traces, layout)
 
 
 # ------------------------------------------------------------- the same view for a live canvas
@@ -449,7 +441,7 @@ def model_canvas(
     lim: float = 4.0,
     seed: int = 0,
 ) -> dict:
-    """`model_figure`'s five panels as plain data for `reparam_ui.live_canvas` (drawn on a canvas
+    """`model_spec`'s five panels as plain data for `components.live_canvas` (drawn on a canvas
     in a few ms, so the page can redraw it on every training tick): same panels, titles, colours
     (Turbo by position, Viridis density), ranges and 1D-latent jitter. Non-finite points are left
     out, a non-finite density cell is drawn as 0."""
@@ -472,3 +464,9 @@ def model_canvas(
         "step": int(step),
         "panels": panels,
     }
+
+
+# the same builders returning a plotly Figure, for notebooks and tests
+loss_figure = figure(loss_spec)
+grad_figure = figure(grad_spec)
+model_figure = figure(model_spec)

@@ -1,5 +1,5 @@
-// The Live VAE's live charts on one <canvas>: the loss chart (reparam_ui.line_chart.line_chart_spec)
-// and, below it, the model view, a row of square panels (reparam_ui.vae_figs.model_canvas).
+// The Live VAE's live charts on one <canvas>: the loss chart (reparam_ui.figures.line_chart.line_chart_spec)
+// and, below it, the model view, a row of square panels (reparam_ui.figures.vae.model_canvas).
 // Streamlit (components v2) calls this function with new `data` on every training tick; the canvas
 // stays mounted, so a redraw is 2D drawing instead of new plotly charts (docs/performance.md).
 

@@ -1,8 +1,9 @@
 """Figures of the "Beyond the Gaussian" view (plotly; no Streamlit here).
 
-Plain functions of numpy arrays and core results returning plotly Figures, testable without
-Streamlit. Labels and colours come from `registry.DISCRETE` and `registry.GAMMA`, so every figure
-and page shows an estimator the same way.
+Plain functions of numpy arrays and core results returning a spec (`figures.spec`), testable
+without Streamlit; `*_figure` wraps one in a Figure for notebooks and tests. Labels and colours
+come from `registry.DISCRETE` and `registry.GAMMA`, so every figure and page shows an estimator
+the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from reparam_core.discrete import TauCurves
 from reparam_core.registry import DISCRETE, GAMMA, GREEN, RED
+from reparam_ui.figures.spec import figure, spec_of
 
 TRUTH = "#7f7f7f"
 TORCH = GREEN  # torch's autograd through Gamma.rsample: a reference, not an estimator here
@@ -27,7 +29,7 @@ def _positive_or_nan(y) -> np.ndarray:
     return y
 
 
-def tau_curves_figure(c: TauCurves, tau_mark: float | None = None) -> go.Figure:
+def tau_curves_spec(c: TauCurves, tau_mark: float | None = None) -> dict:
     """Three panels against τ (log x): the estimator's mean with the exact gradient line;
     |bias| (log y); variance of the n-sample estimate (log y). Unbiased estimators have no
     |bias| curve (it is 0); Monte Carlo means carry ±2 s.e. error bars."""
@@ -102,7 +104,7 @@ def tau_curves_figure(c: TauCurves, tau_mark: float | None = None) -> go.Figure:
     fig.update_layout(
         height=420, margin={"t": 60, "b": 40}, legend={"orientation": "h", "y": -0.25}
     )
-    return fig
+    return spec_of(fig)
 
 
 def _barycentric(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +113,7 @@ def _barycentric(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return z[..., 1] + 0.5 * z[..., 2], (np.sqrt(3) / 2) * z[..., 2]
 
 
-def simplex_animation(z: np.ndarray, taus: Sequence[float], probs: Sequence[float]) -> go.Figure:
+def simplex_spec(z: np.ndarray, taus: Sequence[float], probs: Sequence[float]) -> dict:
     """Relaxed samples z = softmax((l + G)/τ) on the 3-class simplex, one frame per τ.
 
     `z` has shape (T, n, 3): the same Gumbel draws at every τ, so each point moves. A slider
@@ -205,16 +207,16 @@ def simplex_animation(z: np.ndarray, taus: Sequence[float], probs: Sequence[floa
             }
         ],
     )
-    return fig
+    return spec_of(fig)
 
 
-def implicit_gradient_figure(
+def implicit_gradient_spec(
     alpha: float,
     z: np.ndarray,
     dz: np.ndarray,
     torch_z: np.ndarray | None = None,
     torch_dz: np.ndarray | None = None,
-) -> go.Figure:
+) -> dict:
     """∂z/∂α against z for Gamma(α, 1): the quadrature curve, with torch's autograd through
     `Gamma.rsample` as points when given."""
     fig = go.Figure(
@@ -243,12 +245,10 @@ def implicit_gradient_figure(
         margin={"t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.25},
     )
-    return fig
+    return spec_of(fig)
 
 
-def sample_paths_figure(
-    alphas: np.ndarray, rejection: np.ndarray, implicit: np.ndarray
-) -> go.Figure:
+def sample_paths_spec(alphas: np.ndarray, rejection: np.ndarray, implicit: np.ndarray) -> dict:
     """z(α) at a fixed seed: the re-seeded rejection sampler (jumps where the accept/reject
     pattern changes) and the implicit path F⁻¹(u|α) at fixed u (smooth)."""
     fig = make_subplots(
@@ -291,12 +291,10 @@ def sample_paths_figure(
     fig.update_xaxes(title_text="α")
     fig.update_yaxes(title_text="sample z", row=1, col=1)
     fig.update_layout(height=380, margin={"t": 60, "b": 40})
-    return fig
+    return spec_of(fig)
 
 
-def fd_figure(
-    hs: Sequence[float], estimates, std_errors, exact: float, smooth: float | None
-) -> go.Figure:
+def fd_spec(hs: Sequence[float], estimates, std_errors, exact: float, smooth: float | None) -> dict:
     """Finite-difference estimates through the re-seeded sampler against the step h (log x),
     ±2 s.e. bars, with the exact gradient and the proposal-path (no flips) limit."""
     fig = go.Figure(
@@ -326,4 +324,12 @@ def fd_figure(
         height=380,
         margin={"t": 50, "b": 40},
     )
-    return fig
+    return spec_of(fig)
+
+
+# the same builders returning a plotly Figure, for notebooks and tests
+tau_curves_figure = figure(tau_curves_spec)
+simplex_figure = figure(simplex_spec)
+implicit_gradient_figure = figure(implicit_gradient_spec)
+sample_paths_figure = figure(sample_paths_spec)
+fd_figure = figure(fd_spec)

@@ -1,9 +1,12 @@
 """Figure builders for the change-of-variables view (plotly only; no streamlit import).
 
-- `animation_figure`: samples drawn once and moved through an `AffinePath` (frames, Play/Pause,
+Every builder returns a spec (`figures.spec`); `*_figure` wraps one in a Figure for notebooks and
+tests.
+
+- `animation_spec`: samples drawn once and moved through an `AffinePath` (frames, Play/Pause,
   frame slider), with the exact density of every frame and a histogram precomputed per frame.
-- `agreement_figure`: KS distance and max density error against n, with 1/√n references.
-- `map_figure`: f_X, the pushforward f_Y with a histogram of h(x), and the Jacobian factor |g'(y)|.
+- `agreement_spec`: KS distance and max density error against n, with 1/√n references.
+- `map_spec`: f_X, the pushforward f_Y with a histogram of h(x), and the Jacobian factor |g'(y)|.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from reparam_core.checks import histogram_heights
 from reparam_core.transforms import AffinePath, TransformedDensity, normal_log_prob
+from reparam_ui.figures.spec import figure, spec_of
 
 HIGHLIGHT_COLORS = ["#ff7f0e", "#17bebb", "#ffc914", "#76b041", "#c04cfd", "#2e86ab"]
 DENSITY_COLOR = "#d62728"
@@ -38,11 +42,6 @@ def fixed_range(path: AffinePath, n_sd: float = 4.0) -> tuple[float, float]:
     """One x range for all frames: the union of mean ± n_sd·sd over the path."""
     m, s = path.means(), path.sds()
     return float(np.min(m - n_sd * s)), float(np.max(m + n_sd * s))
-
-
-def animation_figure(v: np.ndarray, path: AffinePath, **options) -> go.Figure:
-    """`animation_spec` as a plotly Figure (for notebooks and tests)."""
-    return go.Figure(animation_spec(v, path, **options), _validate=False)
 
 
 def animation_spec(
@@ -171,7 +170,7 @@ def animation_spec(
     return {"data": data, "layout": layout, "frames": frames}
 
 
-def agreement_figure(result: dict) -> go.Figure:
+def agreement_spec(result: dict) -> dict:
     """KS distance and max density error against n, log–log, with their 1/√n references."""
     n = result["n"]
     fig = go.Figure(
@@ -203,7 +202,7 @@ def agreement_figure(result: dict) -> go.Figure:
         yaxis={"type": "log", "title": {"text": "distance to the formula"}},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
     )
-    return fig
+    return spec_of(fig)
 
 
 def y_grid(density: TransformedDensity, points: int = 240, n_sd: float = 2.8) -> np.ndarray:
@@ -216,7 +215,7 @@ def y_grid(density: TransformedDensity, points: int = 240, n_sd: float = 2.8) ->
     return np.unique(np.concatenate([ys, np.linspace(lo, hi, points)]))
 
 
-def map_figure(density: TransformedDensity, x_samples: np.ndarray, bins: int = 40) -> go.Figure:
+def map_spec(density: TransformedDensity, x_samples: np.ndarray, bins: int = 40) -> dict:
     """Left: f_X with the samples. Right top: f_Y = f_X(g(y))·|g'(y)| with a histogram of h(x).
     Right bottom: the Jacobian factor |g'(y)| on a log axis (above 1: squeezed, below 1: stretched).
     """
@@ -278,4 +277,10 @@ def map_figure(density: TransformedDensity, x_samples: np.ndarray, bins: int = 4
         margin={"l": 50, "r": 20, "t": 40, "b": 40},
         legend={"orientation": "h", "y": -0.12, "x": 0},
     )
-    return fig
+    return spec_of(fig)
+
+
+# the same builders returning a plotly Figure, for notebooks and tests
+animation_figure = figure(animation_spec)
+agreement_figure = figure(agreement_spec)
+map_figure = figure(map_spec)

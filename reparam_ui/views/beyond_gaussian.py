@@ -11,23 +11,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from reparam_core import discrete as D
 from reparam_core import functions as F
 from reparam_core import implicit as IM
 from reparam_core.registry import DISCRETE
-from reparam_ui import beyond_figs as B
-from reparam_ui.common import (
-    Param,
-    download_csv,
-    download_figure_html_deferred,
-    guarded,
-    init_from_query,
-    show_figure,
-    sync_query_keys,
-)
+from reparam_ui.charts import show_figure
+from reparam_ui.downloads import download_csv, download_figure_html_deferred
+from reparam_ui.figures import beyond as B
+from reparam_ui.messages import guarded
+from reparam_ui.state import Param, init_from_query, sync_query_keys
 
 TAUS = np.geomspace(0.05, 5.0, 41)
 ANIM_TAUS = np.geomspace(5.0, 0.05, 25)  # high → low: Play moves the points to the corners
@@ -184,39 +178,35 @@ def sample_paths(alpha: float, seed: int):
     return alphas, rej, imp
 
 
-# Figures are cached as plain dicts (built and validated once per input) and re-wrapped without
-# re-validation on each rerun (bench/run.py: rerun_latency_ratio).
-
-
-def _show(spec: dict, key: str) -> None:
-    show_figure(go.Figure(spec, _validate=False), key=key)
+# Figures are cached as specs (built once per input) and sent as they are on each rerun
+# (bench/run.py: rerun_latency_ratio).
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def fig_tau(dist: str, shape: str, t: float, K: int, theta: float, n: int, tau: float) -> dict:
-    return B.tau_curves_figure(tau_curves(dist, shape, t, K, theta, n), tau_mark=tau).to_dict()
+    return B.tau_curves_spec(tau_curves(dist, shape, t, K, theta, n), tau_mark=tau)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def fig_simplex(theta: float, seed: int) -> dict:
     z, p = simplex_frames(theta, seed)
-    return B.simplex_animation(z, ANIM_TAUS, p).to_dict()
+    return B.simplex_spec(z, ANIM_TAUS, p)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def fig_implicit(alpha: float, with_torch: bool, seed: int) -> dict:
-    return B.implicit_gradient_figure(alpha, *implicit_curve(alpha, with_torch, seed)).to_dict()
+    return B.implicit_gradient_spec(alpha, *implicit_curve(alpha, with_torch, seed))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def fig_fd(name: str, alpha: float, n: int, seed: int, exact: float, smooth: float | None) -> dict:
     fd = finite_differences(name, alpha, n, seed)
-    return B.fd_figure(fd["h"], fd["FD mean"], fd["FD s.e."], exact, smooth).to_dict()
+    return B.fd_spec(fd["h"], fd["FD mean"], fd["FD s.e."], exact, smooth)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def fig_paths(alpha: float, seed: int) -> dict:
-    return B.sample_paths_figure(*sample_paths(alpha, seed)).to_dict()
+    return B.sample_paths_spec(*sample_paths(alpha, seed))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -322,7 +312,7 @@ def _discrete_section() -> None:
         return
     spec = guarded(fig_tau, dist, shape, float(t), K, float(theta), int(n), float(tau))
     if spec is not None:
-        _show(spec, key="bg_fig_tau")
+        show_figure(spec, key="bg_fig_tau")
     how = "; ".join(f"{DISCRETE[m].short}: {curves.how[m]}" for m in curves.how)
     st.caption(
         f"Variance is of the mean of n = {n} samples (LOO needs the batch). Computed — {how}. "
@@ -377,7 +367,7 @@ def _discrete_section() -> None:
     )
     spec = guarded(fig_simplex, float(theta), int(seed))
     if spec is not None:
-        _show(spec, key="bg_fig_simplex")
+        show_figure(spec, key="bg_fig_simplex")
         download_figure_html_deferred(
             "Animation (HTML)", spec, "relaxed_samples.html", key="bg_dl_anim"
         )
@@ -424,7 +414,7 @@ def _implicit_section() -> None:
         table = guarded(implicit_table, float(alpha), int(n), seed)
     if curve is None or table is None:
         return
-    _show(fig_implicit(float(alpha), bool(with_torch), seed), key="bg_fig_implicit")
+    show_figure(fig_implicit(float(alpha), bool(with_torch), seed), key="bg_fig_implicit")
     if with_torch and curve[2] is not None and curve[2].size:
         ours = IM.dz_dalpha(curve[2], float(alpha))
         rel = float(np.max(np.abs(ours - curve[3]) / np.maximum(np.abs(curve[3]), 1e-12)))
@@ -465,9 +455,9 @@ def _implicit_section() -> None:
     ]
     c1, c2 = st.columns(2)
     with c1:
-        _show(fig_fd(fd_name, float(alpha), int(n), seed, exact, smooth), key="bg_fig_fd")
+        show_figure(fig_fd(fd_name, float(alpha), int(n), seed, exact, smooth), key="bg_fig_fd")
     with c2:
-        _show(fig_paths(float(alpha), seed), key="bg_fig_paths")
+        show_figure(fig_paths(float(alpha), seed), key="bg_fig_paths")
     st.dataframe(fd, hide_index=True, width="stretch")
     msg = (
         f"Exact d/dα E[{GAMMA_LABELS[fd_name]}] = {exact:.5g}; the implicit estimator's standard "

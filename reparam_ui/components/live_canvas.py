@@ -3,8 +3,8 @@ plays.
 
 `st.plotly_chart` gives a changed figure a new element id, so the browser rebuilds the chart
 (`Plotly.newPlot`) on every 5 Hz tick, slower than the tick for the 5-panel model view. This
-Streamlit component (components v2) stays mounted and draws `line_chart.line_chart_spec` and
-`vae_figs.model_canvas` data on one <canvas> (`live_canvas.js`), one element per tick
+Streamlit component (components v2) stays mounted and draws `figures.line_chart.line_chart_spec`
+and `figures.vae.model_canvas` data on one <canvas> (`live_canvas.js`), one element per tick
 (bench/vae_bench.py browser: chart_refresh_hz; docs/performance.md). No zoom or hover: the page
 shows the interactive plotly figures when paused.
 """
