@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.harness import (  # noqa: E402
+from tests.support.browser import (  # noqa: E402
     LIVE_CANVAS_JS,
     StreamlitServer,
     launch_chromium,

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.harness import STEP_JS, StreamlitServer, launch_chromium  # noqa: E402
+from tests.support.browser import STEP_JS, StreamlitServer, launch_chromium  # noqa: E402
+
 from bench.run import PAGES, idle_with_charts  # noqa: E402
 
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.harness import STEP_JS, StreamlitServer, launch_chromium, wait_idle  # noqa: E402
+from tests.support.browser import STEP_JS, StreamlitServer, launch_chromium, wait_idle  # noqa: E402
 
 
 def healthy(server: StreamlitServer) -> bool:

@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from bench.harness import (  # noqa: E402
+from tests.support.browser import (  # noqa: E402
     LOSS_CHART_X_JS,
     STEP_JS,
     StreamlitServer,
@@ -42,6 +42,7 @@ from bench.harness import (  # noqa: E402
     launch_chromium,
     wait_idle,
 )
+
 from reparam_core import toy_data  # noqa: E402
 from reparam_core.live_session import LiveSession  # noqa: E402
 from reparam_core.vae import estimator_loss  # noqa: E402

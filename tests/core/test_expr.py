@@ -291,7 +291,7 @@ def test_module_imports_without_torch():
 def _root():
     from pathlib import Path
 
-    return Path(__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[2]
 
 
 # ------------------------------------------------------------------ property tests

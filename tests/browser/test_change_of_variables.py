@@ -3,7 +3,8 @@ URL parameters are applied, invalid and extreme values show messages, never an e
 
 import numpy as np
 import pytest
-from conftest import exception_count, open_page, wait_for_app
+
+from tests.support.browser import exception_count, open_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 

@@ -1,6 +1,6 @@
 """AppTest of the Gradient estimators page: every control, invalid values, URL state, buttons.
 
-Numbers in the table are checked against closed-form gradients (tests/test_estimators.py)."""
+Numbers in the table are checked against closed-form gradients (tests/support/exact.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import math
 import re
 
 import pytest
-from charts import figures
-from conftest import APP, app_test
-from test_estimators import closed_gradient
+
+from tests.support.apps import APP, app_test
+from tests.support.charts import figures
+from tests.support.exact import closed_gradient
 
 from reparam_core import functions as F
 
@@ -62,7 +63,7 @@ SHOWN = 5e-4  # relative precision of the table's 4 significant digits
 def table(at):
     """The page's summary table (a Markdown table) as a DataFrame indexed by estimator: numbers
     as shown (4 significant digits; full precision is in its CSV, and the estimators' exact
-    values are checked to 1e-8 in tests/test_estimators.py), "—" as NaN."""
+    values are checked to 1e-8 in tests/core/test_estimators.py), "—" as NaN."""
     import pandas as pd
 
     tables = [m.value for m in at.markdown if m.value.startswith("| estimator |")]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from charts import decode, figures
-from conftest import APP, app_test
 from streamlit.testing.v1 import AppTest
+
+from tests.support.apps import APP, app_test
+from tests.support.charts import decode, figures
 
 PAGE = "pages/change_of_variables.py"
 CHECK_VIEW = "Check and other maps"
@@ -192,7 +193,7 @@ def test_page_modules_never_import_torch():
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     code = (
         "import sys; import reparam_core.transforms, reparam_core.checks, reparam_ui.figures.cov, "
         "reparam_ui.charts, reparam_ui.downloads, reparam_ui.state; print('torch' in sys.modules)"

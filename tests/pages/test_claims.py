@@ -8,8 +8,9 @@ import re
 
 import numpy as np
 import pytest
-from conftest import app_test
 from streamlit.testing.v1 import AppTest
+
+from tests.support.apps import app_test
 
 from reparam_core import checks
 from reparam_core import estimators as E

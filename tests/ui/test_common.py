@@ -1,8 +1,9 @@
 """reparam_ui.charts: the chart template reads on both app themes and every page uses it."""
 
-import charts
 import pytest
-from conftest import app_test
+
+from tests.support import charts
+from tests.support.apps import app_test
 
 from reparam_ui import charts as ui_charts
 from reparam_ui import downloads, messages

@@ -1,10 +1,10 @@
 """Every page renders in a real Chromium against `streamlit run app.py`, with no exception."""
 
 import pytest
-from charts import plotly_version
-from conftest import PAGES, exception_count, open_page
 
-from bench.harness import StreamlitServer
+from tests.support.browser import PAGES, StreamlitServer, exception_count, open_page
+from tests.support.charts import plotly_version
+
 from reparam_ui.components import plot_element
 
 pytestmark = pytest.mark.browser
@@ -28,9 +28,7 @@ def test_sidebar_lists_every_view(app_url, page):
 
 def test_deep_link_on_a_fresh_server_runs_inside_app_shell(browser):
     """The first request a new server sees is a page URL: it must still go through app.py."""
-    from conftest import wait_for_app
-
-    from bench.harness import StreamlitServer
+    from tests.support.browser import StreamlitServer, wait_for_app
 
     server = StreamlitServer("app.py", "streamlit-fresh-server.log")
     try:

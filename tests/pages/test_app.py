@@ -1,14 +1,8 @@
 """AppTest smoke test: every page runs without an exception element."""
 
 import pytest
-from conftest import app_test
 
-PAGE_FILES = [
-    "pages/home.py",
-    "pages/change_of_variables.py",
-    "pages/gradient_estimators.py",
-    "pages/live_vae.py",
-]
+from tests.support.apps import PAGE_FILES, app_test
 
 
 @pytest.mark.parametrize("path", PAGE_FILES)

@@ -1,7 +1,8 @@
 """The browser-test gate: skip without Chromium unless CI=true, where it must fail."""
 
-import conftest
 import pytest
+
+from tests import conftest
 
 
 def test_no_chromium_skips_outside_ci(monkeypatch):

@@ -7,8 +7,9 @@ import math
 import re
 
 import pytest
-from conftest import exception_count, open_page, show_chart, wait_for_app
-from test_estimators import closed_gradient
+
+from tests.support.browser import exception_count, open_page, show_chart, wait_for_app
+from tests.support.exact import closed_gradient
 
 pytestmark = pytest.mark.browser
 

@@ -8,9 +8,10 @@ import json
 import math
 import re
 
-import charts
 import pytest
-from conftest import APP, app_test
+
+from tests.support import charts
+from tests.support.apps import APP, app_test
 
 SMALL = {"n": 1000, "hidden": 16, "batch": 64}
 

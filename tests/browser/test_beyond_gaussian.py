@@ -5,7 +5,8 @@ open it directly.
 """
 
 import pytest
-from conftest import exception_count, open_page, wait_for_app
+
+from tests.support.browser import exception_count, open_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 

@@ -2,11 +2,10 @@
 advance, Pause stops them."""
 
 import pytest
-from conftest import exception_count, open_page, wait_for_app
 
-from bench.harness import LIVE_CANVAS_JS, STEP_JS
-from bench.harness import LOSS_CHART_X_JS as CHART_JS
-from bench.harness import MODEL_CANVAS_STEP_JS as CANVAS_JS
+from tests.support.browser import LIVE_CANVAS_JS, STEP_JS, exception_count, open_page, wait_for_app
+from tests.support.browser import LOSS_CHART_X_JS as CHART_JS
+from tests.support.browser import MODEL_CANVAS_STEP_JS as CANVAS_JS
 
 pytestmark = pytest.mark.browser
 

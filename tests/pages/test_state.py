@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import APP, app_test
-from hostile_text import HOSTILE_URL_VALUES
+
+from tests.support.apps import APP, app_test
+from tests.support.hostile import HOSTILE_URL_VALUES
 
 from reparam_ui import messages
 

@@ -7,8 +7,9 @@ import math
 
 import numpy as np
 import pytest
-from charts import chart_elements, figure_of
 from streamlit.testing.v1 import AppTest
+
+from tests.support.charts import chart_elements, figure_of
 
 from reparam_core import discrete as D
 from reparam_core import functions as F
@@ -263,7 +264,7 @@ def test_paths_and_fd_builders():
 
 def test_fuzz_every_control_no_exception():
     """Hypothesis sets 1–3 of the view's widgets at a time to boundary or random values."""
-    from test_fuzz_pages import fuzz_app
+    from tests.support.fuzz import fuzz_app
 
     at = run_view()
     ok(at)

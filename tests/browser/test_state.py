@@ -6,8 +6,9 @@ from __future__ import annotations
 import urllib.parse
 
 import pytest
-from conftest import exception_count, open_page, wait_for_app
-from hostile_text import HOSTILE_URL_VALUES
+
+from tests.support.browser import exception_count, open_page, wait_for_app
+from tests.support.hostile import HOSTILE_URL_VALUES
 
 # the values that could make an element; AppTest (test_page_state) sweeps NaN, inf and empty too
 MARKUP = [v for v in HOSTILE_URL_VALUES if v not in ("nan", "inf", "")]

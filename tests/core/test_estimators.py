@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import integrate, special
+from scipy import integrate
+
+from tests.support.exact import SQ2PI, closed_gradient, phi
 
 from reparam_core import estimators as E
 from reparam_core import functions as F
 from reparam_core.functions import Fn
 
-SQ2PI = math.sqrt(2 * math.pi)
 pytestmark = pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
 
 
@@ -24,14 +25,6 @@ def moments(f, mu, sigma, wrt, method):
     """(E ĝ, Var ĝ) of one estimator, from the ExactStats of θ = wrt."""
     stats = E.exact_stats(f, (mu, sigma))[wrt]
     return stats.mean[method], stats.variance[method]
-
-
-def phi(z):
-    return np.exp(-0.5 * np.asarray(z) ** 2) / SQ2PI
-
-
-def Phi(z):
-    return 0.5 * (1 + special.erf(np.asarray(z) / math.sqrt(2)))
 
 
 # --------------------------------------------------------------------- published values (Fig. 2)
@@ -61,25 +54,6 @@ def test_published_mvd_mu_rounds_to_1_093():
 
 
 # --------------------------------------------------------------------- means vs closed forms
-
-
-def closed_gradient(name, k, mu, sigma):
-    """(∂μ, ∂σ) of E_{N(mu, sigma²)}[f] in closed form."""
-    if name == "square":  # E = (mu-k)² + σ²
-        return 2 * (mu - k), 2 * sigma
-    if name == "exp":  # E = a^{-1/2} exp(-k mu²/a), a = 1 + 2kσ²
-        a = 1 + 2 * k * sigma**2
-        g = a**-0.5 * math.exp(-k * mu**2 / a)
-        return g * (-2 * k * mu / a), g * (-2 * k * sigma / a + 4 * k**2 * mu**2 * sigma / a**2)
-    if name == "cos":  # E = cos(k mu) exp(-k²σ²/2)
-        d = math.exp(-(k**2) * sigma**2 / 2)
-        return -k * math.sin(k * mu) * d, -(k**2) * sigma * math.cos(k * mu) * d
-    z = (mu - k) / sigma
-    if name == "step":  # E = Φ(z)
-        return float(phi(z)) / sigma, -float(phi(z)) * z / sigma
-    if name == "abs":  # E = σ√(2/π) e^{-z²/2} + (mu-k)(2Φ(z) - 1)
-        return 2 * float(Phi(z)) - 1, 2 * float(phi(z))
-    raise AssertionError(name)
 
 
 CASES = [

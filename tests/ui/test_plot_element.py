@@ -18,9 +18,11 @@ import plotly
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
-from charts import chart_elements, decode, figure_of, figures, plotly_version
-from conftest import ROOT, app_test
 from streamlit.testing.v1 import AppTest
+
+from tests.support import ROOT
+from tests.support.apps import app_test
+from tests.support.charts import chart_elements, decode, figure_of, figures, plotly_version
 
 from reparam_ui.components import plot_element
 

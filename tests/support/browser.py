@@ -1,6 +1,7 @@
 """Start `streamlit run` on a free localhost port and drive Debian's Chromium with Playwright.
 
-Shared by the browser tests (tests/conftest.py) and the benchmarks (bench/run.py, bench/soak.py).
+Shared by the browser tests (tests/conftest.py, tests/browser/) and the benchmarks (bench/run.py,
+bench/soak.py, bench/vae_bench.py, bench/screenshots.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
+
+PAGES = {
+    "home": "",
+    "change_of_variables": "change_of_variables",
+    "gradient_estimators": "gradient_estimators",
+    "live_vae": "live_vae",
+}
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -111,6 +119,35 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     draw pending."""
     page.wait_for_selector(READY, timeout=timeout)
     page.wait_for_function(SETTLED, timeout=timeout)
+
+
+def wait_for_app(page, timeout: float = 60_000) -> None:
+    """Wait until idle; settle once more, since a rerun may follow the first idle (URL sync)."""
+    wait_idle(page, timeout)
+    page.wait_for_timeout(300)
+    wait_idle(page, timeout)
+
+
+def open_page(page, base_url: str, name: str, query: str = "") -> None:
+    url = f"{base_url}/{PAGES[name]}"
+    if query:
+        url += "?" + query
+    page.goto(url)
+    wait_for_app(page)
+
+
+def show_chart(page, selector: str) -> None:
+    """Scroll a chart (reparam_ui.components.plot_element) into view and wait for its newest figure: a drawn
+    chart that is off screen draws a new figure only when it comes near (plot_element.js)."""
+    page.locator(selector).scroll_into_view_if_needed()
+    page.wait_for_function(
+        f"""() => {{ const g = document.querySelector('{selector}');
+          return g && !g.hasAttribute('data-deferred') && !g.hasAttribute('data-drawing'); }}"""
+    )
+
+
+def exception_count(page) -> int:
+    return page.locator("[data-testid=stException]").count()
 
 
 # Live VAE page probes (JavaScript for page.evaluate), shared by the browser tests and the benches.

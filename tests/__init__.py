@@ -1,0 +1,1 @@
+"""Reparam Lab's tests: core/, ui/, pages/ (AppTest), browser/ (Playwright); helpers in support/."""
