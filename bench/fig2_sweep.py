@@ -13,18 +13,13 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import sys
 import time
-from pathlib import Path
 
+import _path  # noqa: F401 (first: puts the repository root on sys.path)
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from reparam_core import estimators as E  # noqa: E402
-from reparam_core import functions as F  # noqa: E402
+from reparam_core import estimators as E
+from reparam_core import functions as F
 
 TARGET_SECONDS = 0.5
 SWEEP = {

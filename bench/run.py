@@ -24,16 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from _path import ROOT  # first: puts the repository root on sys.path
 
-from tests.support.browser import (  # noqa: E402
+from tests.support.browser import (
     LIVE_CANVAS_JS,
     StreamlitServer,
     launch_chromium,

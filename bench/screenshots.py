@@ -8,16 +8,13 @@ The Live VAE is shot while it trains: Play, 12 s, its live charts scrolled into 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from _path import ROOT  # first: puts the repository root on sys.path
 
-from tests.support.browser import STEP_JS, StreamlitServer, launch_chromium  # noqa: E402
+from tests.support.browser import STEP_JS, StreamlitServer, launch_chromium
 
-from bench.run import PAGES, idle_with_charts  # noqa: E402
+from bench.run import PAGES, idle_with_charts
 
 
 def main(argv: list[str] | None = None) -> None:

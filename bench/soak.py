@@ -17,13 +17,10 @@ import argparse
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import _path  # noqa: F401 (first: puts the repository root on sys.path)
 
-from tests.support.browser import STEP_JS, StreamlitServer, launch_chromium, wait_idle  # noqa: E402
+from tests.support.browser import STEP_JS, StreamlitServer, launch_chromium, wait_idle
 
 
 def healthy(server: StreamlitServer) -> bool:

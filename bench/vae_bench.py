@@ -26,15 +26,11 @@ import statistics
 import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import _path  # noqa: F401 (first: puts the repository root on sys.path)
+import torch
 
-import torch  # noqa: E402
-
-from tests.support.browser import (  # noqa: E402
+from tests.support.browser import (
     LOSS_CHART_X_JS,
     STEP_JS,
     StreamlitServer,
@@ -43,12 +39,12 @@ from tests.support.browser import (  # noqa: E402
     wait_idle,
 )
 
-from reparam_core import toy_data  # noqa: E402
-from reparam_core.live_session import LiveSession  # noqa: E402
-from reparam_core.vae import estimator_loss  # noqa: E402
-from reparam_core.vae_train import PRESETS, THREADS, TrainConfig, Trainer  # noqa: E402
-from reparam_ui.figures import vae as vae_figs  # noqa: E402
-from reparam_ui.figures.line_chart import line_chart_spec  # noqa: E402
+from reparam_core import toy_data
+from reparam_core.live_session import LiveSession
+from reparam_core.vae import estimator_loss
+from reparam_core.vae_train import PRESETS, THREADS, TrainConfig, Trainer
+from reparam_ui.figures import vae as vae_figs
+from reparam_ui.figures.line_chart import line_chart_spec
 
 
 def page_threads() -> None:

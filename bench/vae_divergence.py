@@ -20,14 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 from dataclasses import replace
 from multiprocessing import Pool
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import _path  # noqa: F401 (first: puts the repository root on sys.path)
 
 WANDERED = 10.0  # nats: the default run's −ELBO is below 3 after its first few hundred steps
 

@@ -379,6 +379,21 @@ def exact_mu(name: str, k: float):
     return exact_stats(name, k, 1.0, 1.0, "")["mu"]
 
 
+def case_card(column, title: str, text: str, case: tuple[str, str, dict]) -> None:
+    """One failure case: its title, what the numbers say, and a button that loads it into the
+    Monte Carlo tab at μ = σ = 1, θ = μ (the numbers above are for that set-up)."""
+    label, name, values = case
+    with column, st.container(border=True):
+        st.subheader(title)
+        st.markdown(text)
+        st.button(
+            label,
+            key=f"ge_case_{name}",
+            on_click=load_case,
+            kwargs={"mu": 1.0, "sigma": 1.0, "wrt": "mu", **values},
+        )
+
+
 def failures_section() -> None:
     """The cases where each estimator fails (its own tab), computed exactly (cached)."""
     sweeps = fig2_exact()
@@ -397,61 +412,44 @@ def failures_section() -> None:
         return f"{ks[above[0]]:.3g}" if above.size else "never in the range"
 
     c1, c2, c3 = st.columns(3)
-    with c1, st.container(border=True):
-        st.subheader("Jumps: pathwise is silently biased")
-        st.markdown(
-            f"For the step $\\mathbb 1[x>0]$ the true gradient is "
-            f"$\\varphi(1) = {step.true:.4f}$, but autograd's $f'=0$ makes every pathwise "
-            f"sample exactly **{step.mean['pathwise']:.0f}** (variance "
-            f"{step.variance['pathwise']:.0f}: confidently wrong). The score function is unbiased: "
-            f"mean {step.mean['score']:.4f}, variance {step.variance['score']:.3f}; "
-            f"measure-valued: variance {step.variance['measure_valued']:.4f}."
-        )
-        st.markdown(
-            f"A kink is harmless: for $|x|$ the pathwise mean {absf.mean['pathwise']:.4f} equals "
-            f"the true gradient $2\\Phi(1)-1 = {absf.true:.4f}$, because $f$ is "
-            "absolutely continuous (here Lipschitz, $|f'| \\le 1$): differentiating inside the "
-            "expectation is still valid. Continuity alone is not enough: the Cantor function is "
-            "continuous, yet its derivative is 0 almost everywhere."
-        )
-        st.button(
-            "Try the step",
-            key="ge_case_step",
-            on_click=load_case,
-            kwargs={"fn": "step", "k": 0.0, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
-        )
-    with c2, st.container(border=True):
-        st.subheader("Sharp or wiggly f: pathwise loses")
-        st.markdown(
-            f"$\\cos(5x)$: pathwise variance **{cos5.variance['pathwise']:.2f}** against the score "
-            f"function's **{cos5.variance['score']:.3f}** ({cos5.variance['pathwise'] / cos5.variance['score']:.0f}×). "
-            f"$\\exp(-10x^2)$: {exp10.variance['pathwise']:.3f} against {exp10.variance['score']:.3f}. "
-            f"f′ grows with k while |f| stays ≤ 1. On the Fig. 2 sweep the pathwise variance exceeds "
-            f"the score function's from k = {crossing('cos')} for cos(kx) and k = {crossing('exp')} "
-            "for exp(−kx²)."
-        )
-        st.button(
-            "Try cos(5x)",
-            key="ge_case_cos",
-            on_click=load_case,
-            kwargs={"fn": "cos", "k": 5.0, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
-        )
-    with c3, st.container(border=True):
-        st.subheader("f far from μ: the score function explodes")
-        st.markdown(
-            f"$(x-k)^2$ with $k=-3$: score-function variance **{sq_far.variance['score']:.0f}**, "
-            f"pathwise **{sq_far.variance['pathwise']:.0f}** $=4\\sigma^2$ for every $k$. Over "
-            f"$k\\in[-3,3]$ the score variance ranges {sq_mu['score'].min():.0f}–"
-            f"{sq_mu['score'].max():.0f} (it grows like $(\\mu-k)^4$); the optimal baseline cuts it "
-            f"to {sq_far.variance['score_baseline']:.0f} at k = −3, still "
-            f"{sq_far.variance['score_baseline'] / sq_far.variance['pathwise']:.0f}× the pathwise one."
-        )
-        st.button(
-            "Try (x + 3)²",
-            key="ge_case_square",
-            on_click=load_case,
-            kwargs={"fn": "square", "k": -3.0, "mu": 1.0, "sigma": 1.0, "wrt": "mu"},
-        )
+    case_card(
+        c1,
+        "Jumps: pathwise is silently biased",
+        f"For the step $\\mathbb 1[x>0]$ the true gradient is "
+        f"$\\varphi(1) = {step.true:.4f}$, but autograd's $f'=0$ makes every pathwise "
+        f"sample exactly **{step.mean['pathwise']:.0f}** (variance "
+        f"{step.variance['pathwise']:.0f}: confidently wrong). The score function is unbiased: "
+        f"mean {step.mean['score']:.4f}, variance {step.variance['score']:.3f}; "
+        f"measure-valued: variance {step.variance['measure_valued']:.4f}.\n\n"
+        f"A kink is harmless: for $|x|$ the pathwise mean {absf.mean['pathwise']:.4f} equals "
+        f"the true gradient $2\\Phi(1)-1 = {absf.true:.4f}$, because $f$ is "
+        "absolutely continuous (here Lipschitz, $|f'| \\le 1$): differentiating inside the "
+        "expectation is still valid. Continuity alone is not enough: the Cantor function is "
+        "continuous, yet its derivative is 0 almost everywhere.",
+        ("Try the step", "step", {"fn": "step", "k": 0.0}),
+    )
+    case_card(
+        c2,
+        "Sharp or wiggly f: pathwise loses",
+        f"$\\cos(5x)$: pathwise variance **{cos5.variance['pathwise']:.2f}** against the score "
+        f"function's **{cos5.variance['score']:.3f}** ({cos5.variance['pathwise'] / cos5.variance['score']:.0f}×). "
+        f"$\\exp(-10x^2)$: {exp10.variance['pathwise']:.3f} against {exp10.variance['score']:.3f}. "
+        f"f′ grows with k while |f| stays ≤ 1. On the Fig. 2 sweep the pathwise variance exceeds "
+        f"the score function's from k = {crossing('cos')} for cos(kx) and k = {crossing('exp')} "
+        "for exp(−kx²).",
+        ("Try cos(5x)", "cos", {"fn": "cos", "k": 5.0}),
+    )
+    case_card(
+        c3,
+        "f far from μ: the score function explodes",
+        f"$(x-k)^2$ with $k=-3$: score-function variance **{sq_far.variance['score']:.0f}**, "
+        f"pathwise **{sq_far.variance['pathwise']:.0f}** $=4\\sigma^2$ for every $k$. Over "
+        f"$k\\in[-3,3]$ the score variance ranges {sq_mu['score'].min():.0f}–"
+        f"{sq_mu['score'].max():.0f} (it grows like $(\\mu-k)^4$); the optimal baseline cuts it "
+        f"to {sq_far.variance['score_baseline']:.0f} at k = −3, still "
+        f"{sq_far.variance['score_baseline'] / sq_far.variance['pathwise']:.0f}× the pathwise one.",
+        ("Try (x + 3)²", "square", {"fn": "square", "k": -3.0}),
+    )
 
 
 def estimator_formulas() -> None:

@@ -161,13 +161,18 @@ def _tail_integrals(z: Array, alpha: float) -> tuple[Array, Array, Array]:
     return I0, I1, lower
 
 
-def dz_dalpha(z: Array, alpha: float) -> Array:
-    """The implicit reparameterization gradient ∂z/∂α = −(∂F(z|α)/∂α)/q(z|α), by quadrature."""
+def _checked_tail_integrals(z: Array, alpha: float) -> tuple:
+    """(α, z flattened, z's shape, I₀, I₁, lower) for checked arguments: the start that
+    `dz_dalpha` and `cdf` share, on a flat z so `_tail_integrals` can index it by branch."""
     alpha = _check_alpha(alpha)
     z = _check_z(z)
-    shape = z.shape
-    z = np.atleast_1d(z).ravel()
-    I0, I1, lower = _tail_integrals(z, alpha)
+    flat = np.atleast_1d(z).ravel()
+    return (alpha, flat, z.shape, *_tail_integrals(flat, alpha))
+
+
+def dz_dalpha(z: Array, alpha: float) -> Array:
+    """The implicit reparameterization gradient ∂z/∂α = −(∂F(z|α)/∂α)/q(z|α), by quadrature."""
+    alpha, z, shape, I0, I1, lower = _checked_tail_integrals(z, alpha)
     psi = float(digamma(alpha))
     inner = (np.log(z) - psi) * I0 + I1  # ∫ e^φ (log z ∓ s − ψ) ds
     return (np.where(lower, -1.0, 1.0) * z * inner).reshape(shape)
@@ -175,11 +180,7 @@ def dz_dalpha(z: Array, alpha: float) -> Array:
 
 def cdf(z: Array, alpha: float) -> Array:
     """F(z|α), the regularized lower incomplete gamma P(α, z), by the same quadrature."""
-    alpha = _check_alpha(alpha)
-    z = _check_z(z)
-    shape = z.shape
-    z = np.atleast_1d(z).ravel()
-    I0, _, lower = _tail_integrals(z, alpha)
+    alpha, z, shape, I0, _, lower = _checked_tail_integrals(z, alpha)
     mass = z * np.exp(log_prob(z, alpha)) * I0  # ∫₀^z q (lower) or ∫_z^∞ q (upper)
     return np.where(lower, mass, 1.0 - mass).reshape(shape)
 

@@ -220,13 +220,9 @@ class Inverse(Transform):
         return f"Inverse({self.base!r})"
 
 
-class Standardize(Transform):
-    """y = h(x) = (x − μ)/σ, σ > 0; g(y) = μ + σ y, g'(y) = σ, log |h'(x)| = −log σ."""
-
-    name = "standardize"
-    latex_forward = r"y = \frac{x-\mu}{\sigma}"
-    latex_inverse = r"x = \mu + \sigma y"
-    latex_inverse_derivative = r"\sigma"
+class _LocationScale(Transform):
+    """h(x) = (x − μ)/σ, σ > 0, with g(y) = μ + σ y: Standardize as it stands, Affine with h and g
+    swapped, since the reparameterization x = μ + σ ε is the inverse of standardizing."""
 
     def __init__(self, mu: float = 0.0, sigma: float = 1.0):
         self.mu = check_mu(mu)
@@ -241,41 +237,38 @@ class Standardize(Transform):
     def _log_derivative(self, x: Array) -> Array:
         return np.full_like(x, -math.log(self.sigma))
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(mu={self.mu!r}, sigma={self.sigma!r})"
+
+
+class Standardize(_LocationScale):
+    """y = h(x) = (x − μ)/σ, σ > 0; g(y) = μ + σ y, g'(y) = σ, log |h'(x)| = −log σ."""
+
+    name = "standardize"
+    latex_forward = r"y = \frac{x-\mu}{\sigma}"
+    latex_inverse = r"x = \mu + \sigma y"
+    latex_inverse_derivative = r"\sigma"
+
     @property
     def inv(self) -> Transform:
         return Affine(self.mu, self.sigma)
 
-    def __repr__(self) -> str:
-        return f"Standardize(mu={self.mu!r}, sigma={self.sigma!r})"
 
-
-class Affine(Transform):
+class Affine(_LocationScale):
     """x = h(ε) = μ + σ ε, σ > 0 (the reparameterization); g(x) = (x − μ)/σ, log |h'| = log σ."""
 
     name = "affine"
     latex_forward = r"x = \mu + \sigma\varepsilon"
     latex_inverse = r"\varepsilon = \frac{x-\mu}{\sigma}"
     latex_inverse_derivative = r"\frac{1}{\sigma}"
-
-    def __init__(self, mu: float = 0.0, sigma: float = 1.0):
-        self.mu = check_mu(mu)
-        self.sigma = check_sigma(sigma)
-
-    def _forward(self, x: Array) -> Array:
-        return self.mu + self.sigma * x
-
-    def _inverse(self, y: Array) -> Array:
-        return (y - self.mu) / self.sigma
+    _forward, _inverse = _LocationScale._inverse, _LocationScale._forward
 
     def _log_derivative(self, x: Array) -> Array:
-        return np.full_like(x, math.log(self.sigma))
+        return -super()._log_derivative(x)
 
     @property
     def inv(self) -> Transform:
         return Standardize(self.mu, self.sigma)
-
-    def __repr__(self) -> str:
-        return f"Affine(mu={self.mu!r}, sigma={self.sigma!r})"
 
 
 class Exp(Transform):
@@ -287,11 +280,8 @@ class Exp(Transform):
     latex_inverse = r"x = \log y"
     latex_inverse_derivative = r"\frac{1}{y}"
 
-    def _forward(self, x: Array) -> Array:
-        return np.exp(x)
-
-    def _inverse(self, y: Array) -> Array:
-        return np.log(y)
+    _forward = staticmethod(np.exp)  # numpy's own elementwise maps
+    _inverse = staticmethod(np.log)
 
     def _log_derivative(self, x: Array) -> Array:
         return x.copy()
@@ -328,11 +318,8 @@ class Sinh(Transform):
     latex_inverse = r"x = \operatorname{asinh} y"
     latex_inverse_derivative = r"\frac{1}{\sqrt{1+y^2}}"
 
-    def _forward(self, x: Array) -> Array:
-        return np.sinh(x)
-
-    def _inverse(self, y: Array) -> Array:
-        return np.arcsinh(y)
+    _forward = staticmethod(np.sinh)
+    _inverse = staticmethod(np.arcsinh)
 
     def _log_derivative(self, x: Array) -> Array:
         return np.logaddexp(x, -x) - math.log(2.0)  # log cosh x without overflow

@@ -26,6 +26,14 @@ function decodeImage(heat) {
   return off;
 }
 
+// One straight stroke from (x0, y0) to (x1, y1) in the current stroke style.
+function segment(g, x0, y0, x1, y1) {
+  g.beginPath();
+  g.moveTo(x0, y0);
+  g.lineTo(x1, y1);
+  g.stroke();
+}
+
 function drawLoss(g, L, width, text, font) {
   const left = MARGIN.l;
   const right = width - MARGIN.r;
@@ -60,20 +68,14 @@ function drawLoss(g, L, width, text, font) {
   g.lineWidth = 1;
   for (const [v, label] of L.yticks) {
     const y = Math.round(py(v)) + 0.5;
-    g.beginPath();
-    g.moveTo(left, y);
-    g.lineTo(right, y);
-    g.stroke();
+    segment(g, left, y, right, y);
     g.textAlign = "right";
     g.fillText(label, left - 6, y + 4);
   }
   g.textAlign = "center";
   for (const [v, label] of L.xticks) {
     const xx = Math.round(px(v)) + 0.5;
-    g.beginPath();
-    g.moveTo(xx, top);
-    g.lineTo(xx, bottom);
-    g.stroke();
+    segment(g, xx, top, xx, bottom);
     g.fillText(label, xx, bottom + 15);
   }
   g.strokeStyle = text;
@@ -99,10 +101,7 @@ function drawLoss(g, L, width, text, font) {
     g.strokeStyle = h.color;
     g.lineWidth = h.width;
     g.setLineDash(h.dash);
-    g.beginPath();
-    g.moveTo(left, py(h.y));
-    g.lineTo(right, py(h.y));
-    g.stroke();
+    segment(g, left, py(h.y), right, py(h.y));
   }
   for (const ln of L.lines) {
     g.strokeStyle = ln.color;
@@ -137,10 +136,7 @@ function drawLoss(g, L, width, text, font) {
     g.strokeStyle = ln.color;
     g.lineWidth = 2;
     g.setLineDash(ln.dash);
-    g.beginPath();
-    g.moveTo(lx, y - 4);
-    g.lineTo(lx + 18, y - 4);
-    g.stroke();
+    segment(g, lx, y - 4, lx + 18, y - 4);
     g.setLineDash([]);
     g.fillText(ln.name, lx + 22, y);
   }

@@ -170,28 +170,28 @@ def animation_spec(
     return {"data": data, "layout": layout, "frames": frames}
 
 
+def _measured_and_reference(result: dict, key: str, name: str, ref_name: str, dash: str) -> list:
+    """result[key] against n (lines and markers) and its reference result[key + "_ref"] (a line)."""
+    n = result["n"]
+    return [
+        go.Scatter(x=n, y=result[key], mode="lines+markers", name=name),
+        go.Scatter(x=n, y=result[key + "_ref"], mode="lines", line={"dash": dash}, name=ref_name),
+    ]
+
+
 def agreement_spec(result: dict) -> dict:
     """KS distance and max density error against n, log–log, with their 1/√n references."""
-    n = result["n"]
     fig = go.Figure(
         [
-            go.Scatter(x=n, y=result["ks"], mode="lines+markers", name="KS distance Dₙ"),
-            go.Scatter(
-                x=n,
-                y=result["ks_ref"],
-                mode="lines",
-                line={"dash": "dash"},
-                name="0.87/√n (mean of Dₙ)",
+            *_measured_and_reference(
+                result, "ks", "KS distance Dₙ", "0.87/√n (mean of Dₙ)", "dash"
             ),
-            go.Scatter(
-                x=n, y=result["density_error"], mode="lines+markers", name="max density error"
-            ),
-            go.Scatter(
-                x=n,
-                y=result["density_error_ref"],
-                mode="lines",
-                line={"dash": "dot"},
-                name="c/√n (bound on the expected max error)",
+            *_measured_and_reference(
+                result,
+                "density_error",
+                "max density error",
+                "c/√n (bound on the expected max error)",
+                "dot",
             ),
         ]
     )

@@ -85,6 +85,12 @@ def _truth_lines(count: int, value: float, vertical: bool) -> list[dict]:
     return shapes
 
 
+def _mark_truth(layout: dict, count: int, truth: float, title: str, vertical: bool) -> None:
+    """Dashed true-gradient lines in the layout's first `count` panels, and a title saying so."""
+    layout["shapes"] = _truth_lines(count, truth, vertical=vertical)
+    layout["title"] = {"text": f"{title} (dashed: true gradient {truth:.4g})"}
+
+
 def _finite_or_nan(y) -> np.ndarray:
     y = np.array(y, dtype=float)
     y[~np.isfinite(y)] = np.nan
@@ -164,12 +170,8 @@ def histogram_spec(
     for ax, text in zip(_axes(layout, "xaxis"), titles, strict=False):
         ax["title"] = {"text": text}
     layout["yaxis"]["title"] = {"text": "count"}
-    layout.update(
-        shapes=_truth_lines(len(data), truth, vertical=True),
-        title={"text": f"Per-sample estimates ĝ (dashed: true gradient {truth:.4g})"},
-        height=350,
-        margin={"t": 50, "b": 64},
-    )
+    _mark_truth(layout, len(data), truth, "Per-sample estimates ĝ", vertical=True)
+    layout.update(height=350, margin={"t": 50, "b": 64})
     return {"data": data, "layout": layout}
 
 
@@ -207,12 +209,8 @@ def running_mean_spec(
             ax["title"] = {"text": "samples N"}
     for ax in _axes(layout, "yaxis"):
         ax["title"] = {"text": "running mean"}
-    layout.update(
-        shapes=_truth_lines(len(methods), truth, vertical=False),
-        title={"text": f"Running mean ± 2 standard errors (dashed: true gradient {truth:.4g})"},
-        height=520,
-        margin={"t": 70, "b": 40},
-    )
+    _mark_truth(layout, len(methods), truth, "Running mean ± 2 standard errors", vertical=False)
+    layout.update(height=520, margin={"t": 70, "b": 40})
     return {"data": data, "layout": layout}
 
 

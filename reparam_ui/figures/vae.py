@@ -430,21 +430,11 @@ def heat_image(xs: np.ndarray, ys: np.ndarray, p: np.ndarray, scale: str = "Viri
     }
 
 
-def model_canvas(
-    data: np.ndarray,
-    recon: np.ndarray,
-    samples: np.ndarray,
-    mu: np.ndarray,
-    density: tuple[np.ndarray, np.ndarray, np.ndarray],
-    k: int,
-    step: int,
-    lim: float = 4.0,
-    seed: int = 0,
-) -> dict:
-    """`model_spec`'s five panels as plain data for `components.live_canvas` (drawn on a canvas
-    in a few ms, so the page can redraw it on every training tick): same panels, titles, colours
-    (Turbo by position, Viridis density), ranges and 1D-latent jitter. Non-finite points are left
-    out, a non-finite density cell is drawn as 0."""
+def model_canvas(data, recon, samples, mu, density, k: int, step: int, lim=4.0, seed=0) -> dict:
+    """`model_spec`'s five panels, from its arguments and the training `step`, as plain data for
+    `components.live_canvas` (drawn on a canvas, so the page can redraw it on every training
+    tick): same panels, titles, colours (Turbo by position, Viridis density), ranges and 1D-latent
+    jitter. Non-finite points are left out, a non-finite density cell is drawn as 0."""
     turbo = color_lut(POSITION_SCALE)
     color = _hex(turbo[_lut_index((position_color(data) + 180.0) / 360.0)])
     one_d = mu.shape[1] == 1
