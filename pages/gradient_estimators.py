@@ -10,6 +10,7 @@ import streamlit as st
 
 from reparam_core import estimators as E
 from reparam_core import functions as F
+from reparam_core import transforms as T
 from reparam_ui.charts import show_figure
 from reparam_ui.components.plot_element import preload as preload_plotly
 from reparam_ui.downloads import download_csv
@@ -135,11 +136,7 @@ def function_view(name: str, k: float, mu: float, sigma: float, source: str) -> 
         fx = np.broadcast_to(np.asarray(f.f(xs), dtype=float), xs.shape)
         dfx = np.broadcast_to(np.asarray(f.df(xs), dtype=float), xs.shape)
     bad = ~np.isfinite(fx) | ~np.isfinite(dfx)
-    density = (
-        np.exp(-0.5 * ((xs - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
-        if sigma > 0
-        else np.zeros_like(xs)
-    )
+    density = np.exp(T.normal_log_prob(xs, mu, sigma)) if sigma > 0 else np.zeros_like(xs)
     return {
         "spec": G.function_spec(xs, fx, dfx, density, mu, width),
         "bad": int(bad.sum()),

@@ -267,6 +267,24 @@ def exact_gradient(f: Fn, alpha: float) -> float:
     return float(np.sum(w * fn.f(z) * (np.log(z) - digamma(alpha))))
 
 
+def closed_form_gradient(name: str, alpha: float) -> float:
+    """d/dα E[f(z)], z ~ Gamma(α, 1), in closed form for the test functions (`FUNCTION_NAMES`):
+    E z = α, E z² = α(α + 1), E log z = ψ(α), E sin z = 2^{−α/2} sin(απ/4) (the real part of
+    the characteristic function), E √z = Γ(α + ½)/Γ(α); a check on the quadrature."""
+    name, alpha = choice("name", name, FUNCTION_NAMES, "the test function"), _check_alpha(alpha)
+    if name == "z":
+        return 1.0
+    if name == "z2":
+        return 2 * alpha + 1
+    if name == "log":
+        return float(trigamma(alpha))
+    if name == "sin":
+        c, s = math.cos(alpha * math.pi / 4), math.sin(alpha * math.pi / 4)
+        return 2 ** (-alpha / 2) * (math.pi / 4 * c - math.log(2) / 2 * s)
+    ratio = math.exp(math.lgamma(alpha + 0.5) - math.lgamma(alpha))  # sqrt
+    return ratio * float(digamma(alpha + 0.5) - digamma(alpha))
+
+
 def per_sample(f: Fn, alpha: float, method: str, z: Array, dz: Array | None = None) -> Array:
     """The single-sample estimate at samples z: f'(z)∂z/∂α (implicit) or f(z)(log z − ψ(α)).
 

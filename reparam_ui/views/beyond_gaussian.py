@@ -113,20 +113,6 @@ def implicit_table(alpha: float, n: int, seed: int) -> dict[str, list]:
             "variance ratio score/implicit",
         )
     }
-    closed = {
-        "z": 1.0,
-        "z2": 2 * alpha + 1,
-        "log": float(IM.trigamma(alpha)),
-        "sin": 2 ** (-alpha / 2)
-        * (
-            math.pi / 4 * math.cos(alpha * math.pi / 4)
-            - math.log(2) / 2 * math.sin(alpha * math.pi / 4)
-        ),
-        "sqrt": float(
-            math.exp(math.lgamma(alpha + 0.5) - math.lgamma(alpha))
-            * (IM.digamma(alpha + 0.5) - IM.digamma(alpha))
-        ),
-    }
     z, dz = IM.samples(alpha, n, seed)  # the same draws (and ∂z/∂α) for every f
     for name in IM.FUNCTION_NAMES:
         f = _gamma_fn(name)
@@ -134,7 +120,7 @@ def implicit_table(alpha: float, n: int, seed: int) -> dict[str, list]:
         rows["f"].append(GAMMA_LABELS[name])
         rows["E[f] exact"].append(IM.exact_mean(f, alpha))
         rows["d/dα E[f] exact"].append(exact.true)
-        rows["closed form"].append(closed[name])
+        rows["closed form"].append(IM.closed_form_gradient(name, alpha))
         for method in IM.METHODS:
             g = IM.per_sample(f, alpha, method, z, dz)
             rows[f"{method} MC mean"].append(float(g.mean()))

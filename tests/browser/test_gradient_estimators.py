@@ -56,18 +56,18 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
         if view != "Histograms":
             page.locator("[data-testid=stButtonGroup] button").filter(has_text=view).click()
             wait_for_app(page)
-            assert "mc_view=running" in page.url
+            assert "ge_mc_view=running" in page.url
         show_chart(page, f".st-key-{key} .rl-plot")
         chart = page.evaluate(CHART_STATE)[1]
         marks = {round(v, 9) for pair in chart["shapes"] for v in pair if v is not None}
         assert any(math.isclose(v, truth, rel_tol=1e-6) for v in marks), marks
-    assert "fn=cos" in page.url  # written by the set-up fragment's rerun
+    assert "ge_fn=cos" in page.url  # written by the set-up fragment's rerun
 
     page.get_by_role("tab", name="Variance curves (Fig. 2)").click()
     wait_for_app(page)
     assert exception_count(page) == 0
     assert len(page.evaluate(CHART_STATE)) == 1  # Fig. 2; the Monte Carlo tab no longer runs
-    assert "ge_tab=" in page.url and "fn=cos" in page.url
+    assert "ge_tab=" in page.url and "ge_fn=cos" in page.url
     page.get_by_role("tab", name="Monte Carlo run").click()  # and back: the set-up was kept
     wait_for_app(page)
     assert true_gradient_caption(page) == pytest.approx(truth, rel=1e-5)
@@ -78,8 +78,8 @@ def test_changing_the_function_updates_table_and_curves(app_url, page):
     [
         "ge_fn=cos&ge_k=20&ge_mu=-10&ge_sigma=10&ge_wrt=sigma&ge_n=100000&ge_seed=2147483647",
         "ge_fn=step&ge_k=-20&ge_mu=10&ge_sigma=0.01&ge_wrt=mu&ge_n=1&ge_seed=0",
-        "fn=square&sigma=0&k=nan&n=-3&wrt=tau",
-        "fn=custom&expr=__import__('os')",
+        "ge_fn=square&ge_sigma=0&ge_k=nan&ge_n=-3&ge_wrt=tau",
+        "ge_fn=custom&ge_expr=__import__('os')",
     ],
 )
 def test_extreme_and_invalid_settings_never_raise(app_url, page, query):
@@ -133,7 +133,7 @@ def test_a_rerun_starts_no_stale_transitions(app_url, page):
     """common.APP_CSS: elements being recomputed are not faded (Streamlit starts and cancels one
     opacity transition per element on every rerun, which a fast rerun pays for and never shows).
     The style element takes no room (Streamlit puts a style-only st.html in its event container)."""
-    open_page(page, app_url, "gradient_estimators", "n=100000")  # a rerun of ≈ 0.1 s
+    open_page(page, app_url, "gradient_estimators", "ge_n=100000")  # a rerun of ≈ 0.1 s
     page.evaluate(COUNT_TRANSITIONS)
     page.evaluate(
         """() => { window.__stale = 0; new MutationObserver(ms => ms.forEach(m => {

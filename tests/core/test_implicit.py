@@ -90,6 +90,24 @@ def test_exact_gradients_closed_forms(alpha):
     )
 
 
+@pytest.mark.parametrize("alpha", [0.2, 1.0, 3.7, 25.0])
+def test_the_closed_form_gradients_are_scipys_and_the_quadratures(alpha):
+    """closed_form_gradient (shown beside the quadrature on the Beyond view) against scipy's
+    special functions, and against exact_gradient's quadrature for every test function."""
+    g = im.closed_form_gradient
+    assert g("log", alpha) == pytest.approx(special.polygamma(1, alpha), rel=1e-12)
+    sqrt_grad = math.exp(special.gammaln(alpha + 0.5) - special.gammaln(alpha)) * (
+        special.digamma(alpha + 0.5) - special.digamma(alpha)
+    )
+    assert g("sqrt", alpha) == pytest.approx(sqrt_grad, rel=1e-12)
+    for name in im.FUNCTION_NAMES:
+        assert g(name, alpha) == pytest.approx(
+            im.exact_gradient(gf(name), alpha), rel=1e-8, abs=1e-12
+        ), name
+    with pytest.raises(ValueError, match="name"):
+        g("cube", alpha)
+
+
 @pytest.mark.parametrize("alpha", [0.5, 2.0])
 @pytest.mark.parametrize("name", ["z", "sin"])
 def test_implicit_pathwise_mean_is_the_exact_gradient(alpha, name):
