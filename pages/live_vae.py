@@ -27,6 +27,7 @@ from reparam_ui.shell import ensure_app_shell
 from reparam_ui.state import Param, init_from_query, sync_query
 from reparam_ui.tables import csv_bytes
 from reparam_ui.views import vae_text as T
+from reparam_ui.views.live_controls import controls, live_panels
 
 ensure_app_shell()
 
@@ -126,10 +127,6 @@ def live() -> LiveSession:
 def on_play() -> None:
     live().play()
     live().cache.pop("live_density", None)  # from before the pause: the model has moved
-
-
-def on_pause() -> None:
-    live().pause()
 
 
 def on_dataset_change() -> None:
@@ -471,54 +468,12 @@ if config is not None:
     except ValueError as exc:
         st.warning(f"No ceiling line for this noise: {literal(exc, quote=False)}")
 
-b1, b2, b3, b4, _ = st.columns([1, 1, 1, 1, 3])
-playing = session.playing
-b1.button(
-    "Play",
-    key="vae_play",
-    on_click=on_play,
-    disabled=trainer is None or playing,
-    type="primary",
-    icon=":material/play_arrow:",  # icons, not ⏸/⏭ glyphs: not every system font has those
-)
-b2.button(
-    "Pause", key="vae_pause", on_click=on_pause, disabled=not playing, icon=":material/pause:"
-)
-step_pressed = b3.button(
-    "Step",
-    key="vae_step",
-    disabled=trainer is None or playing,
-    help=f"{STEP_STEPS} steps",
-    icon=":material/skip_next:",
-)
-reset_pressed = b4.button(
-    "Reset", key="vae_reset", disabled=trainer is None, icon=":material/restart_alt:"
-)
-
+controls(session, trainer, "vae_", on_play=on_play)
 if trainer is not None:
-    if reset_pressed:
-        session.reset()
-    if step_pressed:
-        session.step()
-    if not session.playing:
-        trainer.sync()  # paused: the charts and downloads show every probe row
-    if trainer.diverged:
-        session.playing = False
-        st.error(trainer.message)
-    elif session.notice:
-        st.info(session.notice)
-    if not trainer.diverged and trainer.time_left <= 0:
-        st.info(
-            f"This run reached its training-time cap ({RUN_CAP:.0f} s). Reset or change a setting."
-        )
-
-    playing = session.playing
-    if playing:
+    if session.playing:
         # plotly.js loads as training starts, not when the first gradient chart appears: running
         # it holds the browser, and the next tick waits for the browser (bench/vae_bench.py
         # browser; docs/performance.md). A first visit that never plays loads no plotly.
         preload_plotly()
-    cadence = session.cadence
-    st.fragment(train_panel, run_every=cadence.tick if playing else None)(ceil)
-    st.fragment(views_panel, run_every=cadence.views if playing else None)()
+    live_panels(session, train_panel, views_panel, ceil)
     downloads(trainer)

@@ -3,8 +3,9 @@
 No Streamlit here. A page keeps one `LiveSession` under one session key, and a fragment with
 `run_every=session.cadence.tick` draws, then calls `tick(drawn_at)`, which trains one time-boxed
 chunk; `bench/vae_bench.py` drives the same object. Any trainer with the Trainer contract of
-`reparam_core.vae_train` plugs in: `config`, `run(max_steps=, max_seconds=)`, `reset()`, `step`,
-`train_seconds`, `time_left`, `diverged`, `message`, `history.columns()`.
+`reparam_core.vae_train` plugs in: `config` (with `max_seconds`), `run(max_steps=,
+max_seconds=)`, `reset()`, `sync()`, `step`, `train_seconds`, `time_left`, `diverged`,
+`message`, `history.columns()`.
 """
 
 from __future__ import annotations
