@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_POINTS = 250  # rows of a stored curve: enough for a chart, bounded per session
-MAX_TICKS = 9  # ticks the rates are measured over
+MAX_TICKS = 9  # the rates average over the last few ticks: recent, and bounded per session
 
 
 @dataclass(frozen=True)

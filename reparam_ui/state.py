@@ -57,34 +57,31 @@ class Param:
         return value
 
 
-def init_from_query(params: dict[str, Param]) -> None:
-    """Seed `st.session_state[key]` for each param, from the URL if it holds a valid value.
+def url_value(key: str, spec: Param) -> Any:
+    """The URL's value for `key` if it is valid, else the default; an invalid value gets a
+    visible warning naming the parameter."""
+    raw = st.query_params.get(key)
+    if raw is None:
+        return spec.default
+    try:
+        return spec.parse(raw)
+    except ValueError as exc:
+        st.warning(url_warning(key, str(exc), raw, spec.default))
+        return spec.default
 
-    Invalid URL values fall back to the default with a visible warning naming the parameter.
-    """
+
+def init_from_query(params: dict[str, Param]) -> None:
+    """Seed `st.session_state[key]` for each param not yet set, with its `url_value`."""
     for key, spec in params.items():
-        if key in st.session_state:
-            continue
-        raw = st.query_params.get(key)
-        value = spec.default
-        if raw is not None:
-            try:
-                value = spec.parse(raw)
-            except ValueError as exc:
-                st.warning(url_warning(key, str(exc), raw, spec.default))
-        st.session_state[key] = value
+        if key not in st.session_state:
+            st.session_state[key] = url_value(key, spec)
 
 
 def warn_invalid_query(params: dict[str, Param]) -> None:
     """For widgets Streamlit binds to the URL itself (`bind="query-params"`), which drops an
     invalid value silently: the same visible warning as `init_from_query` gives."""
     for key, spec in params.items():
-        raw = st.query_params.get(key)
-        if raw is not None:
-            try:
-                spec.parse(raw)
-            except ValueError as exc:
-                st.warning(url_warning(key, str(exc), raw, spec.default))
+        url_value(key, spec)
 
 
 def sync_query(params: dict[str, Param]) -> None:
