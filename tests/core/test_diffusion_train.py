@@ -96,7 +96,7 @@ def test_samplers_with_the_exact_eps_match_the_exact_reverse_moments(sampler, st
     """The final samples' mean and variance agree with the linear-Gaussian recursion within Monte
     Carlo error (4 SE). That recursion gives back the data's (m, s²) up to a discretization bias:
     DDPM with σ_t² = β_t is within 1% of s²; σ_t² = β̃_t lands 7% low; DDIM shrinks the variance
-    at every step (Cauchy–Schwarz on a' a s² + b' b), by 3% over all 100 steps and by 27% over 10."""
+    at every step (Cauchy–Schwarz on a' a s² + b' b): by 3% over all 100 steps, 27% over 10."""
     sched, n = schedule("cosine", 100), 20_000
     ts, traj = sample_trajectory(
         gaussian_eps(sched), sched, n, sampler, steps, seed=3, reverse_var=var
@@ -314,7 +314,7 @@ def exact_8gaussians_score(name, x, alpha_bar, noise=None):
 
 @pytest.fixture
 def exact_score(monkeypatch):
-    """The exact 8gaussians score as reparam_core.diffusion.noised_score while that is not merged."""
+    """The exact 8gaussians score as reparam_core.diffusion.noised_score until that is merged."""
     import reparam_core.diffusion as diffusion
 
     if not hasattr(diffusion, "noised_score"):
@@ -353,6 +353,7 @@ def test_fidelity_of_data_samples_is_the_ceiling_and_counts_off_support_points()
 
 TINY = DiffusionConfig(
     dataset="8gaussians",
+    parameterization="eps",
     n_samples=400,
     T=20,
     width=16,
@@ -610,6 +611,7 @@ def test_training_learns_8gaussians():
     irreducible E‖ε − E[ε|x_t]‖², and the score error falls."""
     config = DiffusionConfig(
         dataset="8gaussians",
+        parameterization="eps",
         n_samples=2000,
         width=64,
         T=50,
