@@ -141,3 +141,32 @@ def _measure_valued(f, mu, sigma, rng, shape, wrt):
     m = np.sqrt((rng.standard_normal((*shape, 3)) ** 2).sum(-1)) * rng.choice([-1.0, 1.0], shape)
     u = rng.random(shape)
     return (f.f(mu + sigma * m) - f.f(mu + sigma * u * m)) / sigma
+
+
+def relative_error(exact: ExactStats, dims, budget: int) -> dict[str, np.ndarray]:
+    """Relative standard error ‖sd‖/‖∇‖ of each estimator's mean when `budget` evaluations of F
+    are spent on it: n = budget / cost samples, so sqrt(Var_total · cost / budget) / (√D |g|).
+    inf where the true gradient is 0 (no relative error exists)."""
+    d = _dims(dims).astype(float)
+    budget = whole("budget", budget, 1)
+    c = cost(d)
+    g = np.abs(np.asarray(exact.true, dtype=float))
+    spread = max(float(np.max(v / d)) for v in exact.variance.values())  # per-coordinate scale
+    g = np.where(g > 1e-9 * math.sqrt(spread), g, 0.0)  # a quadrature zero is a zero
+    norm = np.sqrt(d) * g
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            m: np.where(norm > 0, np.sqrt(exact.variance[m] * c[m] / budget) / norm, np.inf)
+            for m in exact.variance
+        }
+
+
+def usable_up_to(dims, rel_error: np.ndarray, tol: float) -> int | None:
+    """The largest D of the sweep up to which the relative error stays ≤ tol (None: not even
+    at the first D; the last D of the sweep: at every D)."""
+    d = _dims(dims)
+    ok = np.asarray(rel_error) <= positive("tol", tol)
+    if not ok[0]:
+        return None
+    bad = np.nonzero(~ok)[0]
+    return int(d[-1] if bad.size == 0 else d[bad[0] - 1])

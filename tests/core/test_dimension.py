@@ -110,3 +110,23 @@ def test_cost_per_sample():
 def test_invalid_arguments_name_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_relative_error_scaling_and_usable_dimension():
+    f = F.get("square", 2.0)  # g_μ = 2(μ − k) = −2, E f = 2: the score function grows like D³
+    dims = Dm.DIMS
+    ex = Dm.exact_variance(f, THETA, dims, "mu")
+    rel = Dm.relative_error(ex, dims, 1000)
+    # pathwise: Var = 4D at σ = 1 (f' = 2(x − k)), ‖∇‖² = 4D → sqrt(4D / 1000) / (2√D)
+    assert np.allclose(rel["pathwise"], math.sqrt(1 / 1000))
+    # measure-valued: 2D evaluations per sample, Var ∝ D → relative error ∝ √D
+    assert rel["measure_valued"][-1] / rel["measure_valued"][0] == pytest.approx(
+        math.sqrt(dims[-1] / dims[0]), rel=1e-9
+    )
+    up_to = Dm.usable_up_to(dims, rel["score"], 0.1)
+    i = list(dims).index(up_to)
+    assert rel["score"][i] <= 0.1 < rel["score"][i + 1]
+    assert Dm.usable_up_to(dims, rel["pathwise"], 0.1) == dims[-1]
+    assert Dm.usable_up_to(dims, rel["score"], 1e-6) is None
+    zero = Dm.exact_variance(F.get("square", 1.0), THETA, dims, "mu")  # g_μ = 0 at μ = k
+    assert np.all(np.isinf(Dm.relative_error(zero, dims, 1000)["score"]))
