@@ -217,7 +217,7 @@ def _erfc_scaled(y: np.ndarray) -> np.ndarray:
     return t * np.exp(poly)
 
 
-def _box_gauss(y: np.ndarray, s: float, w: float = _SPIRAL_BOX) -> tuple[np.ndarray, np.ndarray]:
+def _box_gauss(y: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
     """The density of b + e at distance y >= 0 from the box centre, b ~ U[−w/2, w/2], e ~ N(0, s²):
 
         g(y) = (1/w)[Φ((y + w/2)/s) − Φ((y − w/2)/s)] = (1/2w)[erfc(a₁) − erfc(a₂)],
@@ -225,6 +225,7 @@ def _box_gauss(y: np.ndarray, s: float, w: float = _SPIRAL_BOX) -> tuple[np.ndar
 
     returned as (g·e^E, E) with E = max(a₁, 0)², so that far tails do not underflow.
     """
+    w = _SPIRAL_BOX
     a1 = (y - w / 2) / (s * math.sqrt(2))
     a2 = (y + w / 2) / (s * math.sqrt(2))
     pos = a1 >= 0
