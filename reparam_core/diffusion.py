@@ -453,37 +453,38 @@ def _log_box_gauss_fast(y: np.ndarray, w: float, s: float) -> tuple[np.ndarray, 
 
 
 def _noised_2spirals(x, a, b, noise, want_score):
-    """Σ_i w_i g(|x_1 − a m_i1|) g(|x_2 − a m_i2|), g the box (a w) ⊛ N(0, σ²) kernel.
+    """Σ_i w_i g(|x_1 − a m_i1|) g(|x_2 − a m_i2|), g the box (a w) ⊛ N(0, σ²) kernel from
+    `_box_table` (w and σ are fixed for the call).
 
-    As in toy_data, only nodes that can matter are evaluated: node i is kept when √E_i ≤
-    √E_min + 7, E_i the Gaussian part of its exponent; the rest weigh < e^−49 of the nearest.
-    g comes from `_box_table` (w and σ are fixed for the call).
+    Only nodes that can matter are evaluated, those with |d_i| ≤ |d|_min + 7√2σ + aw/√2
+    (d_i = x − a m_i): each node left out has √E_i > √E_min + 7, E_i the Gaussian part of its
+    exponent (the distance from x to its box, squared, over 2σ²), so it weighs < e^−49 of the
+    nearest, as in toy_data.
     """
     sigma = math.sqrt(a * a * noise * noise + b * b)
     m, w = _curve_nodes("2spirals", a, sigma)
     box = a * td._SPIRAL_BOX
+    log_w, m2 = np.log(w), (m**2).sum(1)
+    reach = 7 * math.sqrt(2) * sigma + box / math.sqrt(2)
     log_q = np.empty(len(x))
     score = np.empty_like(x) if want_score else None
     for sl in _chunks(len(x), len(m)):
-        d1 = x[sl, None, 0] - m[None, :, 0]
-        d2 = x[sl, None, 1] - m[None, :, 1]
-        e = (
-            np.maximum(np.abs(d1) - box / 2, 0.0) ** 2 + np.maximum(np.abs(d2) - box / 2, 0.0) ** 2
-        ) / (2 * sigma * sigma)
-        root = np.sqrt(e)
-        pt, node = np.nonzero(root <= root.min(1, keepdims=True) + 7.0)
-        y1, y2 = d1[pt, node], d2[pt, node]
+        xc = x[sl]
+        dist2 = (xc**2).sum(1)[:, None] - 2 * xc @ m.T + m2
+        keep = np.sqrt(np.maximum(dist2.min(1), 0.0)) + reach
+        pt, node = np.nonzero(dist2 <= (keep * keep)[:, None])
+        y1, y2 = xc[pt, 0] - m[node, 0], xc[pt, 1] - m[node, 1]
         lg, dl = _log_box_gauss_fast(np.abs(np.concatenate([y1, y2])), box, sigma)
-        lg1, lg2, dl1, dl2 = lg[: len(pt)], lg[len(pt) :], dl[: len(pt)], dl[len(pt) :]
-        ll = np.log(w[node]) + lg1 + lg2
-        starts = np.searchsorted(pt, np.arange(sl.stop - sl.start))
+        k = len(pt)
+        ll = log_w[node] + lg[:k] + lg[k:]
+        starts = np.searchsorted(pt, np.arange(len(xc)))  # pt is sorted: one run per point
         mx = np.maximum.reduceat(ll, starts)
         p = np.exp(np.maximum(ll - mx[pt], -700.0))
         total = np.add.reduceat(p, starts)
         log_q[sl] = mx + np.log(total)
         if want_score:
-            score[sl, 0] = np.add.reduceat(p * np.sign(y1) * dl1, starts) / total
-            score[sl, 1] = np.add.reduceat(p * np.sign(y2) * dl2, starts) / total
+            score[sl, 0] = np.add.reduceat(p * np.sign(y1) * dl[:k], starts) / total
+            score[sl, 1] = np.add.reduceat(p * np.sign(y2) * dl[k:], starts) / total
     return log_q, score
 
 
