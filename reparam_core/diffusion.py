@@ -286,15 +286,20 @@ def _noised_circles(x, a, b, noise, want_score):
     return log_q, x * (r0 * slopes[0] + (1 - r0) * slopes[1])[:, None]
 
 
-# Near its centre the spiral turns within a kernel width (radius of curvature ≈ t/3): twice
-# toy_data's panels there keep the error at rounding level for every ᾱ (tests: 4× finer).
-_CURVE_REFINE = {"moons": 1, "2spirals": 2}
+# Near its centre the spiral turns within a few kernel widths (radius of curvature ≈ t/3): the
+# panels that start where t/3 < _SPIRAL_TIGHT·σ/a are halved (tests: against 4× finer panels).
+_SPIRAL_TIGHT = 4.0
 
 
 def _curve_nodes(name, a, sigma):
     """The curve's nodes for a kernel of width sigma around the scaled curve a·c(t)."""
-    panels = td._curve_panels(name, sigma / a if a > 0 else math.inf)
-    m, w = td._curve_nodes(name, _CURVE_REFINE[name] * panels)
+    width = sigma / a if a > 0 else math.inf  # the kernel width relative to the curve
+    panels = td._curve_panels(name, width)
+    split = 0
+    if name == "2spirals":
+        tight = td._spiral_arc(min(3 * _SPIRAL_TIGHT * width, td.SPIRAL_TURN))
+        split = math.ceil(tight / td._spiral_arc(td.SPIRAL_TURN) * panels)
+    m, w = td._curve_nodes(name, panels, split)
     return a * m, w
 
 

@@ -289,8 +289,9 @@ def _spiral_arc(t):
 
 
 @functools.lru_cache(maxsize=64)
-def _curve_nodes(name: str, panels: int) -> tuple[np.ndarray, np.ndarray]:
-    """The centres and weights of `_curve` on `panels` panels of equal arc length."""
+def _curve_nodes(name: str, panels: int, split: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The centres and weights of `_curve` on `panels` panels of equal arc length; for 2spirals
+    the first `split` of them (the tight inner turns) are halved."""
     if name == "moons":
         edges = np.linspace(0.0, math.pi, panels + 1)
         t, w = _gauss_legendre_panels(edges[:-1], edges[1:])
@@ -302,6 +303,8 @@ def _curve_nodes(name: str, panels: int) -> tuple[np.ndarray, np.ndarray]:
         tt = np.linspace(0.0, SPIRAL_TURN, 4001)
         arc = _spiral_arc(tt)
         edges = np.interp(np.linspace(0.0, arc[-1], panels + 1), arc, tt)
+        halves = (edges[:split] + edges[1 : split + 1]) / 2
+        edges = np.sort(np.concatenate([edges, halves]))
         t, w = _gauss_legendre_panels(edges[:-1], edges[1:])
         w = w * 2 * t / SPIRAL_TURN**2  # the density of t = 3π√v
         c = np.stack([-t * np.cos(t), t * np.sin(t)], 1) / 3 + _SPIRAL_BOX / 2
