@@ -49,10 +49,11 @@ parameters, the score its responsibility-weighted kernel scores (all in log-sum-
                   kernel turns at rate A′), so the node count grows like 1/b. It is capped:
                   from b = PINWHEEL_B_FULL on (below the smallest b of any schedule here:
                   0.0064 at t = 1 of cosine T = 1000, 0.01 of linear) the panels keep their
-                  length, below it they widen and the error grows. Far from the arms, where the
-                  integrand in r narrows further, the error grows too: it stays ~1e-9 in log q
-                  down to log q ≈ −30, for every b (the tests compare finer panels). At b = 0
-                  the data density (toy_data); no score there (its caustics make it singular).
+                  length; below it they widen and the error grows fast as b shrinks (the score
+                  first), so do not use 0 < b < PINWHEEL_B_FULL. Far from the arms, where the
+                  integrand in r narrows further, the error grows too: the tests hold it below
+                  1e-8 in log q where log q > −30, for every b they try. At b = 0 the data
+                  density (toy_data); no score there (its caustics make it singular).
 
 Cost per point is a sum over the mixture's components: a handful for 8gaussians, circles and
 checkerboard, a few hundred for moons and 2spirals, and for the pinwheel a count that grows like
