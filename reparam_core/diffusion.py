@@ -29,7 +29,8 @@ parameters, the score its responsibility-weighted kernel scores (all in log-sum-
                   ∇ log = (x/σ²)(a²R²/σ² · I_1(κ)/(κ I_0(κ)) − 1): closed form.
     moons         Σ_i w_i N(m_i, s² I) over quadrature nodes of the curve → Σ_i w_i N(a m_i, σ²),
                   σ² = a² s² + b², the nodes rebuilt for the width σ/a relative to the curve
-                  (wider kernels need fewer nodes): toy_data's quadrature accuracy.
+                  (wider kernels need fewer nodes): toy_data's quadrature accuracy (~1e-11
+                  near the data, falling off where log q is far below its peak, as there).
     2spirals      box [0, w]² ⊛ N(0, s²) per node → box of side a w ⊛ N(0, σ²), σ² = a² s² + b²;
                   the kernel g(y) = (1/2w)[erfc(a₁) − erfc(a₂)] per axis and its derivative
                   g′(y) = (φ((y + w/2)/σ) − φ((y − w/2)/σ))/(wσ) (w now a w), through erfcx,
