@@ -20,7 +20,13 @@ PAGE_FILES = {
     "pages/live_vae.py": ("vae_",),
 }
 APP_KEYS = {"_app_shell_checked"}  # app.py's own, once per session
-TABS = ["Monte Carlo run", "Variance curves (Fig. 2)", "Where each fails", "Beyond the Gaussian"]
+TABS = [
+    "Monte Carlo run",
+    "Variance curves (Fig. 2)",
+    "Where each fails",
+    "Beyond the Gaussian",
+    "Dimension",
+]
 FREE_TEXT = {"ge_expr"}  # any text is a valid value for it (the parser says what is wrong)
 
 
