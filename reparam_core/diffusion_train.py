@@ -80,7 +80,7 @@ import torch
 from torch import nn
 
 from reparam_core import toy_data
-from reparam_core.diffusion import SCHEDULES, T_MAX, T_MIN, Schedule, schedule
+from reparam_core.diffusion import SCHEDULES, T_MAX, T_MIN, Schedule, noised_score, schedule
 from reparam_core.vae_train import _PROBES, History, _clone_nested
 from reparam_core.validate import check_n, check_seed, choice, in_range, whole
 
@@ -225,7 +225,6 @@ def sample_trajectory(
 
 def oracle_eps_fn(dataset: str, noise, sched: Schedule):
     """The exact ε*(x_t, t) = −√(1 − ᾱ_t) ∇ log q_t(x_t) of the noised dataset (Tweedie)."""
-    from reparam_core.diffusion import noised_score  # lazily, until diffusion-proc is merged
 
     def eps_fn(x_t, t):
         ab = float(sched.alpha_bar[t])
@@ -315,8 +314,6 @@ def score_error(eps_fn, dataset: str, noise, sched: Schedule, x0, ts, seed: int 
     x ~ q_t as √ᾱ_t x_0 + √(1 − ᾱ_t) ε over the data points x0 (one ε each). `units="eps"`
     returns (1 − ᾱ_t) times it, E‖ε̂ − ε*‖², which stays bounded as t → 0.
     """
-    from reparam_core.diffusion import noised_score  # lazily, until diffusion-proc is merged
-
     choice("units", units, ("score", "eps"))
     x0 = np.asarray(x0, dtype=np.float64)
     rng = np.random.default_rng(check_seed(seed))
