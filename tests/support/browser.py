@@ -22,6 +22,7 @@ PAGES = {
     "change_of_variables": "change_of_variables",
     "gradient_estimators": "gradient_estimators",
     "live_vae": "live_vae",
+    "diffusion": "diffusion",
 }
 CHROMIUM_FLAGS = [
     "--no-sandbox",
