@@ -20,7 +20,7 @@ from reparam_core.live_session import LiveSession
 from reparam_ui.charts import show_figure
 from reparam_ui.components.live_canvas import live_canvas
 from reparam_ui.components.plot_element import preload as preload_plotly
-from reparam_ui.downloads import DOWNLOAD_ICON
+from reparam_ui.downloads import DOWNLOAD_ICON, download_csv, download_figure_html_deferred
 from reparam_ui.figures import diffusion as F
 from reparam_ui.figures.line_chart import line_chart_spec
 from reparam_ui.messages import guarded
@@ -206,6 +206,9 @@ def forward_view(ss) -> None:
     if spec is None:
         return
     show_figure(spec, key="dif_forward")
+    download_figure_html_deferred(
+        "Animation (HTML)", spec, "diffusion_forward.html", key="dif_dl_forward"
+    )
     ts = spec["layout"]["meta"]["ts"]
     mu, sigma = sched.mu_sigma(sched.T)
     st.caption(
@@ -497,6 +500,13 @@ def reverse_view(ss) -> None:
         f"({len(frame_ts)} frames shown), coloured by where they end; the {SOURCES[ss['dif_source']]} "
         "supplies ε̂. Contours: the exact log q_t at each frame's t — a perfect denoiser's points "
         "follow them back to the data."
+    )
+    final = traj[-1]
+    download_csv(
+        "Final samples (CSV)",
+        {"x1": final[:, 0].tolist(), "x2": final[:, 1].tolist()},
+        f"diffusion_{ss['dif_source']}_samples.csv",
+        key="dif_dl_reverse",
     )
     st.markdown(
         X.reverse_sentence(
