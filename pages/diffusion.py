@@ -219,13 +219,23 @@ def forward_view(ss) -> None:
         f"N(0, (1 − ᾱ_t) I) after scaling by √ᾱ_t. Dotted circle: radius 2 of N(0, I). At t = T: "
         f"x_T = {float(mu):.4f}·x₀ + {float(sigma):.4f}·ε."
     )
-    st.markdown(
-        "**The trick, twice.** Drawing $x_t$ needs no chain of $t$ noising steps: "
-        "$q(x_t\\mid x_0)$ is Gaussian, so $x_t$ is one location–scale map of one $\\varepsilon$. "
-        "And that same $\\varepsilon$ is the training target: the network $\\varepsilon_\\theta(x_t, t)$ "
-        "learns to recover it, which makes $-\\varepsilon_\\theta/\\sqrt{1-\\bar\\alpha_t}$ an "
-        "estimate of the score $\\nabla_x \\log q_t(x)$ (the score field on the training tab)."
-    )
+    st.markdown(WHERE_THE_TRICK_SITS)
+
+
+WHERE_THE_TRICK_SITS = (
+    "**Where the trick sits.** Twice. Drawing $x_t$ needs no chain of $t$ noising steps: "
+    "$q(x_t\\mid x_0)$ is Gaussian, so $x_t$ is one location–scale map of one $\\varepsilon$, "
+    "for any $t$. And that $\\varepsilon$ is the regression target: the network learns "
+    "$\\min_\\theta \\mathbb E\\,\\lVert \\varepsilon - \\varepsilon_\\theta(x_t, t)\\rVert^2$, "
+    "which makes $-\\varepsilon_\\theta/\\sqrt{1-\\bar\\alpha_t}$ an estimate of the score "
+    "$\\nabla_x \\log q_t(x)$ (the score field on the training tab).\n\n"
+    "**Where a gradient flows.** With a fixed schedule, as here, none flows into the noising "
+    "distribution's parameters: $\\mu$ and $\\sigma$ are constants, and the trick only samples "
+    "and sets the target. With a learned schedule (Kingma et al. 2021, *Variational Diffusion "
+    "Models*) it does: the schedule's parameters $\\eta$ get their gradient through "
+    "$x_t = \\sqrt{\\bar\\alpha_\\eta(t)}\\,x_0 + \\sqrt{1-\\bar\\alpha_\\eta(t)}\\,\\varepsilon$, "
+    "pathwise, as a VAE's encoder gets its gradient through $z = \\mu + \\sigma\\varepsilon$."
+)
 
 
 # ----------------------------------------------------------------------------------- training
@@ -523,25 +533,20 @@ def reverse_view(ss) -> None:
 
 st.title("Diffusion")
 st.markdown(
-    "A diffusion model learns to undo a fixed noising process. The forward process is the "
-    "reparameterization trick one level up: with $\\bar\\alpha_t = \\prod_{s \\le t}(1 - \\beta_s)$,"
+    "A diffusion model learns to undo a fixed noising process, and each noising is the "
+    "reparameterization trick:"
 )
 st.latex(
-    r"q(x_t\mid x_0) = \mathcal N\big(\sqrt{\bar\alpha_t}\,x_0,\ (1-\bar\alpha_t)\,I\big)"
-    r"\iff x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,"
+    r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon \sim q(x_t\mid x_0)"
+    r"= \mathcal N\big(\sqrt{\bar\alpha_t}\,x_0,\ (1-\bar\alpha_t)\,I\big),"
     r"\quad \varepsilon \sim \mathcal N(0, I),"
 )
 st.markdown(
     "the location–scale map $x = \\mu + \\sigma\\varepsilon$ of the Change of variables page with "
-    "$\\mu = \\sqrt{\\bar\\alpha_t}\\,x_0$ and $\\sigma = \\sqrt{1-\\bar\\alpha_t}$. The trick sits in "
-    "two places: it samples $q(x_t\\mid x_0)$ in one shot for any $t$, and its $\\varepsilon$ is "
-    "the regression target, $\\min_\\theta \\mathbb E\\,\\lVert \\varepsilon - "
-    "\\varepsilon_\\theta(x_t, t)\\rVert^2$. With a fixed schedule, as here, no gradient flows "
-    "into the noising distribution's parameters: $\\mu$ and $\\sigma$ are constants. With a "
-    "learned schedule (Kingma et al. 2021, *Variational Diffusion Models*) they are not: the "
-    "schedule's parameters $\\eta$ get their gradient through "
-    "$x_t = \\sqrt{\\bar\\alpha_\\eta(t)}\\,x_0 + \\sqrt{1-\\bar\\alpha_\\eta(t)}\\,\\varepsilon$, "
-    "pathwise, as a VAE's encoder gets its gradient through $z = \\mu + \\sigma\\varepsilon$."
+    "$\\mu = \\sqrt{\\bar\\alpha_t}\\,x_0$, $\\sigma = \\sqrt{1-\\bar\\alpha_t}$ and "
+    "$\\bar\\alpha_t = \\prod_{s \\le t}(1 - \\beta_s)$ for a noise schedule "
+    "$\\beta_1, \\dots, \\beta_T$. Where the trick sits, and where a gradient flows through it: "
+    "under the animation."
 )
 
 init_from_query(PARAMS)
