@@ -11,6 +11,7 @@ in the page with a bare torch loop of the same model and batch — both measured
     seconds_to_iwae_target  training seconds until held-out IWAE within 0.15 nats goal ≤ 30
     rss_mb_5_sessions       server RSS after 5 sessions visited all pages+trained goal ≤ 690
     fig2_sweep_seconds      exact Fig. 2 variance sweep, uncached                 goal ≤ 0.5
+    dimension_sweep_seconds exact variances for D = 1…1000, 4 costs × 2 θ         goal ≤ 0.5
 
 Idle, as Streamlit's e2e tests wait: script not running, no skeletons; and every chart drawn (a
 plotly chart has its svg; a reparam_ui.components.plot_element chart has no draw queued). "Chart updated"
@@ -50,6 +51,7 @@ GOALS = {
     "seconds_to_iwae_target": ("<=", 30.0),
     "rss_mb_5_sessions": ("<=", 690.0),
     "fig2_sweep_seconds": ("<=", 0.5),
+    "dimension_sweep_seconds": ("<=", 0.5),
 }
 CHARTS = "[data-testid=stPlotlyChart], .rl-plot"  # st.plotly_chart's and plot_element's charts
 CHARTS_DRAWN = f"""() => [...document.querySelectorAll('{CHARTS}')]
@@ -202,10 +204,27 @@ def bench_fig2() -> dict:
     return {"fig2_sweep_seconds": t}
 
 
+def bench_dimension(repeats: int = 5) -> dict:
+    """Median wall time of every exact curve the Dimension tab can draw at one k: the four costs,
+    θ = μ and σ, D = 1…1000, all estimators (uncached)."""
+    from reparam_core import dimension, functions
+
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for name in ("square", "exp", "cos", "abs"):
+            for wrt in ("mu", "sigma"):
+                dimension.exact_variance(functions.get(name, 2.0), (1.0, 1.0), range(1, 1001), wrt)
+        times.append(time.perf_counter() - t0)
+    t = statistics.median(times)
+    print(f"  dimension exact sweep        {t:6.3f} s")
+    return {"dimension_sweep_seconds": t}
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--loads", type=int, default=3)
-    ap.add_argument("--only", default="fig2,quality,page_load,rerun,vae,rss")
+    ap.add_argument("--only", default="fig2,dimension,quality,page_load,rerun,vae,rss")
     ap.add_argument("--train-seconds", type=float, default=20.0)
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
@@ -213,6 +232,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     if "fig2" in only:
         results.update(bench_fig2())
+    if "dimension" in only:
+        results.update(bench_dimension())
     if "quality" in only:
         from bench.vae_bench import quality
         from reparam_core.vae_train import PRESETS

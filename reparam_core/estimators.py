@@ -184,6 +184,9 @@ def _moments(fp, fn_, dp, dn, u, half, sigma):
         bstar = (expect(fp * sp**2, fn_ * sn**2) / expect(sp**2, sn**2))[:, None]
         out[wrt, "score_baseline"] = stats((fp - bstar) * sp, (fn_ - bstar) * sn)
     out["true"] = {wrt: out[wrt, "score"][0] for wrt in WRT}
+    # the moments of f itself that the D-dimensional variances need (reparam_core.dimension)
+    out["f"] = stats(fp, fn_)
+    out["f_s2"] = {wrt: expect(fp * sp**2, fn_ * sn**2) for wrt, (sp, sn) in scores.items()}
 
     # θ = μ: W has density √(2π) w φ(w) on w > 0 (the half line only).
     g = (fp - fn_) / (sigma * _SQRT2PI)
@@ -284,7 +287,7 @@ def _converged(fns: list[Fn], mu: float, sigma: float):
 
 def _agree(a, b) -> bool:
     """Means within _RTOL·rms and variances within _RTOL·second moment, the scale floored per row."""
-    keys = [key for key in b if key != "true"]
+    keys = [key for key in b if isinstance(key, tuple)]  # the (wrt, method) statistics
     second = np.stack([b[key][1] + b[key][0] ** 2 for key in keys])  # (keys, B)
     floor = 1e-6 * second.max(axis=0)
     for key, s2 in zip(keys, second, strict=True):
@@ -317,6 +320,14 @@ def exact_stats(f: Fn, theta: tuple[float, float]) -> dict[str, ExactStats]:
         )
         for wrt in WRT
     }
+
+
+def raw_moments(f: Fn, theta: tuple[float, float]) -> dict:
+    """The converged integrals behind `exact_stats`, as arrays of length 1: (wrt, method) →
+    (E ĝ, Var ĝ); "true" → {wrt: ∂θ E[f]}; "f" → (E f, Var f); "f_s2" → {wrt: E[f s²]}."""
+    f = _check_f(f)
+    mu, sigma = _normal(theta)
+    return _converged([f], mu, sigma)
 
 
 def exact_sweep(name: str, ks, theta: tuple[float, float] = (1.0, 1.0)) -> dict[str, ExactStats]:

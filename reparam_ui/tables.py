@@ -37,7 +37,7 @@ def _cell(v: Any) -> str:
 
 def markdown_table(columns: dict[str, Sequence[Any]], number: str = "{:.4g}") -> str:
     """Columns of equal length → a Markdown table: numbers formatted with `number` and
-    right-aligned, NaN as "—", "|" in a cell escaped. A static table in `st.markdown` spares the
+    right-aligned, NaN and None as "—", "|" in a cell escaped. A static table in `st.markdown` spares the
     page the Arrow code `st.table`/`st.dataframe` load in the browser (bench/run.py:
     page_load_ratio_max; docs/performance.md)."""
     names, n = _rows(columns)
@@ -46,11 +46,13 @@ def markdown_table(columns: dict[str, Sequence[Any]], number: str = "{:.4g}") ->
         return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
     def cell(v: Any) -> str:
+        if v is None:
+            return "—"
         if is_number(v):
             return "—" if math.isnan(v) else number.format(v)
         return str(v).replace("|", "\\|").replace("\n", " ")
 
-    numeric = {c for c in names if n and all(is_number(v) for v in columns[c])}
+    numeric = {c for c in names if n and all(is_number(v) or v is None for v in columns[c])}
     lines = [
         "| " + " | ".join(cell(c) for c in names) + " |",
         "|" + "|".join("---:" if c in numeric else ":---" for c in names) + "|",

@@ -22,11 +22,13 @@ from reparam_ui.downloads import download_csv, download_figure_html_deferred
 from reparam_ui.figures import beyond as B
 from reparam_ui.messages import guarded
 from reparam_ui.state import Param, init_from_query, sync_query_keys
+from reparam_ui.tables import markdown_table
 
 TAUS = np.geomspace(0.05, 5.0, 41)
 ANIM_TAUS = np.geomspace(5.0, 0.05, 25)  # high → low: Play moves the points to the corners
 FD_STEPS = (0.3, 0.1, 0.03, 0.01, 1e-3, 1e-4)
 CAT_MC = 50_000
+NUMBER = "{:.6g}"  # the tables' digits: as many as the exact values the text quotes
 DISTS = {"bernoulli": "Bernoulli(σ(θ))", "categorical": "Categorical(softmax(θ, 0, …, 0))"}
 SHAPE_LABELS = {"square": "(b − t)²  (REBAR toy)", "quartic": "(b − t)⁴", "abs": "|b − t|"}
 GAMMA_LABELS = {"z": "z", "z2": "z²", "log": "log z", "sin": "sin z", "sqrt": "√z"}
@@ -334,7 +336,7 @@ def _discrete_section() -> None:
         "run s.e.": [run[m][1] for m in point.mean],
     }
     st.markdown(f"**At τ = {tau:g}** (exact gradient {exact[0]:.6g})")
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.markdown(markdown_table(table, NUMBER), width="stretch")
     cols = {"tau": list(map(float, TAUS))}
     for m in curves.mean:
         cols[f"{m}_mean"] = list(map(float, curves.mean[m]))
@@ -412,7 +414,7 @@ def _implicit_section() -> None:
     st.markdown(
         f"**E[f(z)] for z ~ Gamma({alpha:g}, 1):** exact gradients by quadrature, one run of N = {n}"
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.markdown(markdown_table(table, NUMBER), width="stretch")
     download_csv("Gamma table (CSV)", table, "implicit_gamma_table.csv", key="bg_dl_gamma")
 
     st.markdown("**Why not finite differences through the sampler?**")
@@ -444,7 +446,7 @@ def _implicit_section() -> None:
         show_figure(fig_fd(fd_name, float(alpha), int(n), seed, exact, smooth), key="bg_fig_fd")
     with c2:
         show_figure(fig_paths(float(alpha), seed), key="bg_fig_paths")
-    st.dataframe(fd, hide_index=True, width="stretch")
+    st.markdown(markdown_table(fd, NUMBER), width="stretch")
     msg = (
         f"Exact d/dα E[{GAMMA_LABELS[fd_name]}] = {exact:.5g}; the implicit estimator's standard "
         f"error at N = {n} is {se_imp:.2g}."

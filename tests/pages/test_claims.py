@@ -22,7 +22,13 @@ from reparam_ui.figures import grad as G
 GRAD = "pages/gradient_estimators.py"
 HOME = "pages/home.py"
 COV = "pages/change_of_variables.py"
-TABS = ["Monte Carlo run", "Variance curves (Fig. 2)", "Where each fails", "Beyond the Gaussian"]
+TABS = [
+    "Monte Carlo run",
+    "Variance curves (Fig. 2)",
+    "Where each fails",
+    "Beyond the Gaussian",
+    "Dimension",
+]
 CHECK_VIEW = "Check and other maps"
 
 

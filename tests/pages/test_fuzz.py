@@ -18,3 +18,12 @@ def test_no_exception_for_any_widget_values(path):
     at = app_test(path)
     assert not at.exception, [e.value for e in at.exception]
     fuzz_app(at)
+
+
+def test_no_exception_for_any_widget_values_on_the_dimension_tab():
+    """The gradient page's tabs are lazy: its Dimension tab's widgets exist only once it is open."""
+    at = app_test("pages/gradient_estimators.py")
+    at.session_state["ge_tab"] = "Dimension"
+    at.run()
+    assert any(w.key == "ge_dim_fn" for w in at.selectbox)
+    fuzz_app(at, examples=60)

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.support.apps import APP, app_test
-from tests.support.charts import figures
+from tests.support.charts import decode, figures
 from tests.support.exact import closed_gradient
 
 from reparam_core import functions as F
@@ -18,7 +18,13 @@ from reparam_core import functions as F
 PAGE = "pages/gradient_estimators.py"
 
 
-TABS = ["Monte Carlo run", "Variance curves (Fig. 2)", "Where each fails", "Beyond the Gaussian"]
+TABS = [
+    "Monte Carlo run",
+    "Variance curves (Fig. 2)",
+    "Where each fails",
+    "Beyond the Gaussian",
+    "Dimension",
+]
 
 
 @pytest.fixture(scope="module")
@@ -323,3 +329,52 @@ def test_the_four_formulas_render_when_their_expander_opens():
     at.session_state["ge_four"] = True  # as a click on the lazy expander does
     at.run()
     assert len(at.latex) == 6
+
+
+# ------------------------------------------------------------------ the Dimension tab
+
+
+def dimension_text(at) -> str:
+    return " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+
+
+def test_dimension_tab_draws_exact_curves_and_reads_off_the_usable_dimensions():
+    from reparam_core import dimension as Dm
+    from reparam_core import registry
+
+    at = open_tab(app_test(PAGE), TABS[4])
+    (fig,) = [f for f in figures(at) if "dimension D" in str(f["layout"])]
+    names = {t["name"] for t in fig["data"]}
+    assert "pathwise bound D·L²" not in names  # square: f′ is unbounded, no bound is drawn
+    exact = Dm.exact_variance(F.get("square", 2.0), (1.0, 1.0), Dm.DIMS, "mu")
+    rel = Dm.relative_error(exact, Dm.DIMS, 1000)
+    lines = [t for t in fig["data"] if t["mode"] == "lines" and t.get("xaxis") in (None, "x")]
+    label = registry.GAUSSIAN["pathwise"].label
+    pathwise = next(t for t in lines if t["name"] == label)
+    # Var of the pathwise total: D · Var f′ = D · 4σ² for (x − k)²
+    assert list(decode(pathwise["y"])) == pytest.approx([4.0 * d for d in Dm.DIMS])
+    text = dimension_text(at)
+    up = Dm.usable_up_to(Dm.DIMS, rel["score"], 0.1)
+    assert f"up to D = {up:,}" in text
+    assert "at every D up to 1,000" in text  # the pathwise estimator's relative error is flat
+    gap = float(re.search(r"largest relative gap to the exact value ([\d.]+)%", text).group(1))
+    assert gap < 15  # Monte Carlo circles sit on the exact lines
+    assert at.query_params["ge_dim_fn"] == "square"
+
+
+def test_dimension_tab_controls_and_zero_gradient():
+    at = open_tab(app_test(PAGE), TABS[4])
+    at.selectbox(key="ge_dim_fn").set_value("cos").run()
+    assert not at.exception
+    assert "Dotted: the pathwise bound D·L² with L = sup|f′| = 2" in dimension_text(at)
+    at.radio(key="ge_dim_wrt").set_value("sigma").run()
+    at.select_slider(key="ge_dim_budget").set_value(100_000).run()
+    assert not at.exception
+    assert "with 100,000 evaluations of F" in dimension_text(at)
+    assert at.query_params["ge_dim_budget"] == "100000"
+    at.selectbox(key="ge_dim_fn").set_value("square").run()
+    at.number_input(key="ge_dim_k").set_value(1.0).run()  # ∂/∂σ of E(x − 1)² = 2σ ≠ 0
+    assert "Usable" in dimension_text(at)
+    at.radio(key="ge_dim_wrt").set_value("mu").run()  # ∂/∂μ = 2(μ − k) = 0 at μ = k = 1
+    assert "The true gradient is 0 here" in dimension_text(at)
+    assert not at.exception

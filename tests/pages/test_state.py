@@ -21,7 +21,13 @@ PAGE_FILES = {
     "pages/diffusion.py": ("dif_",),
 }
 APP_KEYS = {"_app_shell_checked"}  # app.py's own, once per session
-TABS = ["Monte Carlo run", "Variance curves (Fig. 2)", "Where each fails", "Beyond the Gaussian"]
+TABS = [
+    "Monte Carlo run",
+    "Variance curves (Fig. 2)",
+    "Where each fails",
+    "Beyond the Gaussian",
+    "Dimension",
+]
 PAGE_TABS = {  # pages with lazy tabs: their key and labels (each tab makes its own keys)
     "pages/gradient_estimators.py": ("ge_tab", TABS),
     "pages/diffusion.py": ("dif_tab", ["Forward process", "Live training", "Reverse (sampling)"]),

@@ -150,3 +150,26 @@ def test_panels_sit_on_their_own_axes(run):
     f = G.function_figure(np.linspace(0, 1, 5), np.ones(5), np.zeros(5), np.ones(5), 0.5, 1.0)
     assert f.layout.yaxis2.overlaying == "y" and f.layout.yaxis2.side == "right"
     assert f.layout.shapes[0].x0 == 0.5 and f.layout.annotations[0].text == "μ"
+
+
+def test_dimension_spec_panels_bound_and_tolerance():
+    from reparam_core import dimension as Dm
+    from reparam_core import functions as F
+
+    f = F.get("cos", 2.0)
+    ex = Dm.exact_variance(f, (1.0, 1.0), Dm.DIMS, "mu")
+    rel = Dm.relative_error(ex, Dm.DIMS, 1000)
+    mc = {"score": (np.array([1.0, 10.0]), np.array([1.0, 2.0]))}
+    spec = G.dimension_spec(
+        Dm.DIMS.astype(float), ex.variance, rel, Dm.pathwise_bound(f, Dm.DIMS), mc, 1000, 0.1, "mu"
+    )
+    names = [t["name"] for t in spec["data"]]
+    assert names.count("pathwise bound D·L²") == 1
+    bound = next(t for t in spec["data"] if t["name"] == "pathwise bound D·L²")
+    assert np.allclose(bound["y"], 4.0 * Dm.DIMS)  # L = |k| = 2
+    right = [t for t in spec["data"] if t.get("xaxis") == "x2"]
+    assert len(right) == len(ex.variance)  # one relative-error line per estimator
+    assert spec["layout"]["shapes"][0]["y0"] == 0.1
+    assert spec["layout"]["xaxis"]["type"] == "log" and spec["layout"]["yaxis2"]["type"] == "log"
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert "Relative error with 1,000 evaluations of F" in titles
