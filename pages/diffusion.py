@@ -11,6 +11,8 @@ reparam_ui.views.diffusion_text. Training runs in the live-controls fragments ov
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import streamlit as st
 
@@ -48,12 +50,12 @@ FIELD_FRACTIONS = (0.02, 0.05, 0.1, 0.2, 0.4, 0.7, 1.0)  # the score field's t, 
 TABS = ["Forward process", "Live training", "Reverse (sampling)"]
 N_FORWARD = 1000  # points in the forward animation
 N_REVERSE = 500  # points the sampler draws for the reverse animation
-N_LIVE = 300  # points in each panel of the live view
+N_LIVE = 200  # points in each panel of the live view
 N_CSV = 2000  # samples in the download
 GRID = 40  # the exact density grid behind the animations
 FIELD_GRID = 17  # arrows per side of the score field
-LIVE_SAMPLER_STEPS = 20  # DDIM steps of the live view's samples
-SAMPLES_EVERY = 2  # ticks between new live samples
+ORACLE_BUDGET = 10.0  # s: a longer oracle run is not started (the page says what it would cost)
+SAMPLE_SHARE = 0.2  # at most this part of the time playing goes to the live view's samples
 
 PARAMS = {
     "dif_dataset": Param("moons", options=toy_data.DATASETS),
@@ -64,7 +66,7 @@ PARAMS = {
     "dif_lr": Param(2e-3, options=LRS),
     "dif_batch": Param(256, options=BATCHES),
     "dif_seed": Param(0, lo=0, hi=2**31 - 1),
-    "dif_sampler": Param("ddim", options=tuple(SAMPLERS)),
+    "dif_sampler": Param("ddpm", options=tuple(SAMPLERS)),
     "dif_steps": Param(50, options=DDIM_STEPS),
     "dif_source": Param("model", options=tuple(SOURCES)),
     "dif_field": Param(0.1, options=FIELD_FRACTIONS),
@@ -113,6 +115,18 @@ def forward_figure(dataset: str, name: str, T: int, seed: int) -> dict:
     eps = np.random.default_rng([seed, 1]).standard_normal(x0.shape)  # one ε per point
     ts = F.frame_times(T)
     return F.forward_spec(x0, eps, sched, ts, density_frames(dataset, name, T, tuple(ts.tolist())))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def oracle_step_seconds(dataset: str, name: str, T: int) -> float:
+    """Seconds one exact-ε evaluation takes on N_REVERSE points: the oracle's cost per sampler
+    step (the exact score sums over the data density's mixture nodes; some data sets have many)."""
+    sched = D.schedule(name, T)
+    eps_fn = core().oracle_eps_fn(dataset, None, sched)
+    x = np.random.default_rng(0).standard_normal((N_REVERSE, 2))
+    start = time.perf_counter()
+    eps_fn(x, max(1, T // 2))
+    return time.perf_counter() - start
 
 
 @st.cache_data(max_entries=16, show_spinner="Sampling with the exact score…")
@@ -248,7 +262,7 @@ def status_line(trainer, ceil: float | None) -> None:
     c2.metric("steps/s", f"{sps:,.0f}")
     c3.metric("chart refreshes/s", f"{rate:.1f}")
     bound, fid = trainer.evals.last("bound"), trainer.evals.last("fidelity")
-    gap = None if bound is None or ceil is None else f"{ceil - bound:.2f} nats under the ceiling"
+    gap = None if bound is None or ceil is None else f"{ceil - bound:.2f} below the ceiling"
     c4.metric(
         "held-out bound (nats)", "—" if bound is None else f"{bound:.3f}", gap, delta_color="off"
     )
@@ -262,17 +276,20 @@ def status_line(trainer, ceil: float | None) -> None:
 
 
 def live_samples(trainer) -> np.ndarray:
-    """The model's samples for the live view: new every SAMPLES_EVERY-th tick while playing."""
+    """The model's DDPM samples for the live view (the same noise each time, so they move only as
+    the model does), redrawn while the model changes as often as keeps their cost under
+    SAMPLE_SHARE of the time: every tick or two at T = 100, every few seconds at T = 1000."""
     session = live()
-    cached = session.cache.get("live_samples")
-    fresh = cached is None or cached["run"] != session.run_no or cached["step"] == trainer.step
-    if fresh or cached["age"] + 1 >= SAMPLES_EVERY:
-        steps = min(LIVE_SAMPLER_STEPS, trainer.config.T)
-        _, traj = trainer.sample(N_LIVE, "ddim", steps=steps, seed=trainer.config.seed)
-        cached = {"run": session.run_no, "step": trainer.step, "age": 0, "x": traj[-1]}
-    else:
-        cached = {**cached, "age": cached["age"] + 1}
-    session.cache["live_samples"] = cached
+    cached, now = session.cache.get("live_samples"), session.clock()
+    stale = cached is None or cached["run"] != session.run_no
+    if stale or (
+        cached["step"] != trainer.step and now - cached["at"] >= cached["cost"] / SAMPLE_SHARE
+    ):
+        _, traj = trainer.sample(N_LIVE, "ddpm", seed=trainer.config.seed)
+        cost = session.clock() - now
+        cached = {"run": session.run_no, "step": trainer.step, "at": now, "cost": cost}
+        cached["x"] = traj[-1]
+        session.cache["live_samples"] = cached
     return cached["x"]
 
 
@@ -292,13 +309,12 @@ def denoised(trainer, x0: np.ndarray, t: int) -> np.ndarray:
 def live_view(trainer) -> dict:
     x0 = x_test(trainer)[:N_LIVE]
     t = max(1, trainer.config.T // 2)
-    steps = min(LIVE_SAMPLER_STEPS, trainer.config.T)
     return F.live_view(
         x0,
         live_samples(trainer),
         denoised(trainer, x0, t),
         trainer.step,
-        f"DDIM, {steps} steps",
+        f"DDPM, {trainer.config.T} steps",
         t,
         data_density(trainer.config.dataset),
     )
@@ -421,16 +437,11 @@ def downloads(trainer) -> None:
         )
 
 
-def on_play() -> None:
-    live().play()
-    live().cache.pop("live_samples", None)  # from before the pause: the model has moved
-
-
 def training_view(ss) -> None:
     trainer = trainer_for_settings()
     session = live()
     ceil = guarded(ceiling, ss["dif_dataset"])
-    controls(session, trainer, "dif_", on_play=on_play)
+    controls(session, trainer, "dif_")
     session.cache["ceiling"] = ceil  # for the views fragment (after Reset, which empties the cache)
     if trainer is None:
         return
@@ -476,18 +487,23 @@ def reverse_view(ss) -> None:
     trainer = trainer_for_settings()
     if trainer is None:
         return
-    sched = trainer.schedule
+    sched, dataset = trainer.schedule, trainer.config.dataset
     sampler, steps = ss["dif_sampler"], sampler_steps(sched.T)
+    how = f"DDIM with {steps} of the {sched.T} steps" if steps else f"DDPM over all {sched.T} steps"
     with st.spinner("Sampling…"):
         model = guarded(model_run, trainer, sampler, steps)
+        per_step = guarded(oracle_step_seconds, dataset, sched.name, sched.T)
+    oracle, cost = None, None if per_step is None else per_step * (steps or sched.T)
+    if cost is not None and cost <= ORACLE_BUDGET:
         oracle = guarded(
-            oracle_run,
-            trainer.config.dataset,
-            sched.name,
-            sched.T,
-            sampler,
-            steps,
-            trainer.config.seed,
+            oracle_run, dataset, sched.name, sched.T, sampler, steps, trainer.config.seed
+        )
+    elif cost is not None:
+        st.info(
+            f"The oracle's run ({how}) would take about {cost:.0f} s here: the exact score of "
+            f"{dataset} costs {1000 * per_step:.0f} ms per step for {N_REVERSE} points. It runs "
+            f"when that is under {ORACLE_BUDGET:.0f} s: DDIM with fewer steps, or a smaller T.",
+            icon=":material/timer:",
         )
     chosen = oracle if ss["dif_source"] == "oracle" else model
     if chosen is None:
@@ -499,12 +515,15 @@ def reverse_view(ss) -> None:
     ceil = guarded(ceiling, trainer.config.dataset)
     c1, c2, c3 = st.columns(3)
     for col, label, run in (
-        (c1, f"trained model (step {trainer.step:,})", model),
+        (c1, f"model, step {trainer.step:,}", model),
         (c2, "oracle (exact score)", oracle),
     ):
-        col.metric(f"{label}: mean log p_data", "—" if run is None else f"{run[2][0]:.3f}")
+        col.metric(
+            label,
+            "—" if run is None else f"{run[2][0]:.3f}",
+            help="Mean log p_data of the final samples, in nats: the exact data density at them.",
+        )
     c3.metric("ceiling E[log p_data]", "—" if ceil is None else f"{ceil:.3f}")
-    how = f"DDIM with {steps} of the {sched.T} steps" if steps else f"DDPM over all {sched.T} steps"
     st.caption(
         f"{N_REVERSE} points from N(0, I) at t = {sched.T}, run back to t = 0 by {how} "
         f"({len(frame_ts)} frames shown), coloured by where they end; the {SOURCES[ss['dif_source']]} "

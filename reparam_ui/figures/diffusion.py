@@ -31,6 +31,7 @@ FRAMES = 25  # frames of an animation: enough to follow a point, light enough to
 LIM = 4.5  # half-width of the x-plane shown: the toy data sets and N(0, I) fit inside
 PRIOR_RADIUS = 2.0  # the dotted circle: N(0, I)'s 2σ ring (86 % of its mass)
 LOG_Q_RANGE = 12.0  # nats below the frame's maximum that the contours span
+ARROW_CELLS, ARROW_CAP_CELLS = 0.8, 1.0  # score arrows: typical and longest length, in grid cells
 SAMPLE_COLOR = "#6236ff"
 ORACLE_COLOR = "#2ca02c"
 # colorbrewer's Blues, light to dark, as a list: plotly.js's own "Blues" runs the other way
@@ -552,10 +553,18 @@ def arrows(points: np.ndarray, vectors: np.ndarray, scale: float, cap: float) ->
 
 
 def arrow_scale(exact: np.ndarray, step: float) -> float:
-    """Arrow length per unit of score: the 90th percentile of the exact |score| spans 0.9 cells."""
+    """Arrow length per unit of score: the 90th percentile of the exact |score| spans ARROW_CELLS
+    grid cells."""
     norm = np.linalg.norm(exact, axis=-1)
     ref = float(np.percentile(norm[np.isfinite(norm)], 90)) if np.isfinite(norm).any() else 0.0
-    return 0.9 * step / ref if ref > 0 else 1.0
+    return ARROW_CELLS * step / ref if ref > 0 else 1.0
+
+
+def head_angles(segments: np.ndarray) -> np.ndarray:
+    """Each segment's direction (rows tail, head, NaN) as a marker angle: degrees clockwise from
+    up, plotly's convention (the axes have equal scales, so data and screen angles agree)."""
+    d = segments[1::3] - segments[0::3]
+    return np.degrees(np.arctan2(d[:, 0], d[:, 1]))
 
 
 def score_field_spec(
@@ -574,7 +583,7 @@ def score_field_spec(
     exact = np.asarray(exact, dtype=float).reshape(-1, 2)
     side = int(round(np.sqrt(len(points))))
     step = 2 * lim / max(side - 1, 1)
-    scale, cap = arrow_scale(exact, step), 1.5 * step
+    scale, cap = arrow_scale(exact, step), ARROW_CAP_CELLS * step
     data: list[dict] = []
     for i, (vectors, name, color) in enumerate(
         ((learned, "learned score s_θ", SAMPLE_COLOR), (exact, "exact ∇ log q_t", ORACLE_COLOR))
@@ -612,12 +621,18 @@ def score_field_spec(
             {
                 "type": "scatter",
                 "mode": "markers",
-                "x": _r(points[:, 0]),
-                "y": _r(points[:, 1]),
-                "marker": {"size": 3, "color": color},
+                "x": _r(seg[1::3, 0]),
+                "y": _r(seg[1::3, 1]),
+                "marker": {
+                    "symbol": "triangle-up",
+                    "size": 6,
+                    "angle": _r(head_angles(seg)),
+                    "color": color,
+                },
                 "showlegend": False,
-                "customdata": np.round(vectors, 3).tolist(),
-                "hovertemplate": "s = (%{customdata[0]}, %{customdata[1]})<extra></extra>",
+                "customdata": np.round(np.concatenate([points, vectors], 1), 3).tolist(),
+                "hovertemplate": "x = (%{customdata[0]}, %{customdata[1]})<br>"
+                "s = (%{customdata[2]}, %{customdata[3]})<extra></extra>",
                 "xaxis": f"x{axis}",
                 "yaxis": f"y{axis}",
             },

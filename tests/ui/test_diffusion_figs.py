@@ -173,8 +173,10 @@ def test_arrows_are_the_score_on_one_scale_and_capped_in_length_only():
     meta = spec["layout"]["meta"]
     scale, cap = meta["arrow_scale"], meta["arrow_cap"]
     step = xs[1] - xs[0]
-    # the 90th percentile of the exact |score| is drawn 0.9 cells long
-    assert scale * np.percentile(np.linalg.norm(exact, axis=1), 90) == pytest.approx(0.9 * step)
+    # the 90th percentile of the exact |score| is drawn ARROW_CELLS cells long, cut at the cap
+    norm90 = np.percentile(np.linalg.norm(exact, axis=1), 90)
+    assert scale * norm90 == pytest.approx(F.ARROW_CELLS * step)
+    assert cap == pytest.approx(F.ARROW_CAP_CELLS * step)
     segs = [tr for tr in spec["data"] if tr.get("mode") == "lines"]
     assert [s["name"] for s in segs] == ["learned score s_θ", "exact ∇ log q_t"]
     for seg, vectors in zip(segs, (learned, exact), strict=True):
@@ -190,6 +192,15 @@ def test_arrows_are_the_score_on_one_scale_and_capped_in_length_only():
         d, want = d[moving], want[moving]
         cos = np.sum(d * want, 1) / np.linalg.norm(d, axis=1) / np.linalg.norm(want, axis=1)
         np.testing.assert_allclose(cos, 1.0, atol=1e-5)
+    # arrow heads sit on the segments' ends, turned along them (clockwise from up)
+    heads = [tr for tr in spec["data"] if tr.get("marker", {}).get("symbol") == "triangle-up"]
+    assert len(heads) == 2
+    x, y = decode(segs[1]["x"]).reshape(-1, 3), decode(segs[1]["y"]).reshape(-1, 3)
+    np.testing.assert_allclose(decode(heads[1]["x"]), x[:, 1], atol=1e-6)
+    right = np.flatnonzero((np.abs(pts[:, 1]) < 1e-9) & (pts[:, 0] < -1))  # left of 0: points right
+    np.testing.assert_allclose(decode(heads[1]["marker"]["angle"])[right], 90.0, atol=1e-4)
+    above = np.flatnonzero((np.abs(pts[:, 0]) < 1e-9) & (pts[:, 1] > 1))  # above 0: points down
+    np.testing.assert_allclose(np.abs(decode(heads[1]["marker"]["angle"])[above]), 180.0, atol=1e-4)
     assert spec["layout"]["title"]["text"].startswith("Score field at t = 7")
 
 
