@@ -71,11 +71,17 @@ def figure(at, key):
 
 
 def by_title(at, start):
-    return [f for f in charts.figures(at) if f["layout"].get("title", {}).get("text", "").startswith(start)]
+    return [
+        f
+        for f in charts.figures(at)
+        if f["layout"].get("title", {}).get("text", "").startswith(start)
+    ]
 
 
 def forward(at):
-    (spec,) = [f for f in charts.figures(at) if len(f.get("frames", [])) and "xaxis3" in f["layout"]]
+    (spec,) = [
+        f for f in charts.figures(at) if len(f.get("frames", [])) and "xaxis3" in f["layout"]
+    ]
     return spec
 
 
@@ -132,7 +138,9 @@ def test_linear_T50_warns_with_the_measured_sqrt_alpha_bar_and_cosine_does_not()
     at = url_app({"dif_schedule": "linear", "dif_T": "50"})
     (warning,) = [w.value for w in at.warning]
     assert "√ᾱ_T = 0.78" in warning and "N(0, I)" in warning and "still shows the data" in warning
-    assert "T = 1,000 is the smallest" in warning  # the only T of the page where linear β ends in noise
+    assert (
+        "T = 1,000 is the smallest" in warning
+    )  # the only T of the page where linear β ends in noise
     assert any("√ᾱ_T = 0.7765" in c.value for c in at.caption)
     widget(at, "dif_schedule").set_value("cosine").run()
     no_exception(at)
@@ -219,7 +227,9 @@ def test_step_trains_reset_restarts_and_the_paused_charts_show_measured_numbers(
     quoted = re.search(r"held-out variational bound is (-?[\d.]+) ± ([\d.]+) nats", text)
     assert float(quoted[1]) == pytest.approx(evals["bound"][-1], abs=5e-4)
     assert float(quoted[2]) == pytest.approx(2 * evals["bound_se"][-1], abs=5e-4)
-    assert f"{toy_data.ceiling('8gaussians') - evals['bound'][-1]:.3f} nats under the ceiling" in text
+    assert (
+        f"{toy_data.ceiling('8gaussians') - evals['bound'][-1]:.3f} nats under the ceiling" in text
+    )
     assert f"{evals['fidelity'][-1]:.3f}" in text
     assert metric(at, "held-out bound (nats)") == f"{evals['bound'][-1]:.3f}"
     at.button(key="dif_step").click().run()
