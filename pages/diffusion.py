@@ -555,10 +555,11 @@ st.markdown(
     "A diffusion model learns to undo a fixed noising process, and each noising is the "
     "reparameterization trick:"
 )
-st.latex(
-    r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon \sim q(x_t\mid x_0)"
-    r"= \mathcal N\big(\sqrt{\bar\alpha_t}\,x_0,\ (1-\bar\alpha_t)\,I\big),"
-    r"\quad \varepsilon \sim \mathcal N(0, I),"
+st.latex(  # two lines: it fits a phone's width
+    r"\begin{aligned}x_t &= \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,"
+    r"\quad \varepsilon \sim \mathcal N(0, I),\\"
+    r"x_t &\sim q(x_t\mid x_0) = \mathcal N\big(\sqrt{\bar\alpha_t}\,x_0,\ (1-\bar\alpha_t)\,I\big),"
+    r"\end{aligned}"
 )
 st.markdown(
     "the location–scale map $x = \\mu + \\sigma\\varepsilon$ of the Change of variables page with "

@@ -517,7 +517,8 @@ def bound_spec(evals: dict[str, Sequence[float]], ceiling: float | None) -> dict
 
 
 def score_error_spec(evals: dict[str, Sequence[float]]) -> dict:
-    """E‖s_θ(x_t, t) − ∇ log q_t(x_t)‖², averaged over t, against step (log scale)."""
+    """The learned score's error in ε units, E‖ε_θ − ε*‖² with ε* = −√(1 − ᾱ_t) ∇ log q_t (the
+    trainer's `score_error`, averaged over its fixed steps), against step (log scale)."""
     e = thin(evals)
     data = [
         {
@@ -531,9 +532,12 @@ def score_error_spec(evals: dict[str, Sequence[float]]) -> dict:
         }
     ]
     layout = {
-        "title": {"text": "Error of the learned score (exact ∇ log q_t)", "font": {"size": 14}},
+        "title": {
+            "text": "Score error against the exact ∇ log q_t (ε units)",
+            "font": {"size": 14},
+        },
         "xaxis": {"title": {"text": "step"}},
-        "yaxis": {"type": "log", "title": {"text": "E‖s_θ − ∇ log q_t‖²"}},
+        "yaxis": {"type": "log", "title": {"text": "E‖ε_θ − ε*‖²"}},
     }
     return _spec(data, layout)
 

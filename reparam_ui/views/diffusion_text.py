@@ -92,17 +92,19 @@ def fidelity_sentence(evals: Mapping[str, Sequence[float]], ceiling: float | Non
 
 
 def score_error_sentence(evals: Mapping[str, Sequence[float]]) -> str:
-    """How the measured score error changed between the first and the latest evaluation."""
+    """How the measured score error (the trainer's `score_error`: ε units, averaged over its
+    fixed steps) changed between the first and the latest evaluation."""
     rows = _rows(evals, "score_error")
     if not rows:
         return ""
+    what = (
+        "The learned score's error against the exact ∇ log q_t, in ε units "
+        "(E‖ε_θ − ε*‖², ε* = −√(1 − ᾱ_t)·∇ log q_t, averaged over a fixed set of t),"
+    )
     (s0, e0), (s1, e1) = rows[0], rows[-1]
     if len(rows) == 1:
-        return f"The learned score's mean squared error is {e1:.3g} at step {s1:,.0f}."
-    return (
-        f"The learned score's mean squared error against the exact ∇ log q_t went from "
-        f"{e0:.3g} at step {s0:,.0f} to {e1:.3g} at step {s1:,.0f}."
-    )
+        return f"{what} is {e1:.3g} at step {s1:,.0f}."
+    return f"{what} went from {e0:.3g} at step {s0:,.0f} to {e1:.3g} at step {s1:,.0f}."
 
 
 def reverse_sentence(
