@@ -14,6 +14,7 @@ import pytest
 
 from tests.support import charts
 from tests.support.apps import APP, app_test
+from tests.support.fuzz import fuzz_app
 
 from reparam_core import toy_data
 from reparam_ui.figures import diffusion as F
@@ -330,3 +331,17 @@ def test_the_reverse_view_animates_the_sampler_and_quotes_both_fidelities():
     assert len(spec["frames"]) == F.FRAMES
     assert "DDPM over all 50 steps" in page_text(at)
     assert [b.label for b in at.get("download_button")] == ["Final samples (CSV)"]
+
+
+# --- bad input on the tabs the app-wide fuzz does not open -----------------------------------------
+
+
+@pytest.mark.parametrize("tab", [TRAIN, REVERSE])
+def test_no_exception_for_any_widget_values_on_the_other_tabs(tab):
+    """tests/pages/test_fuzz.py drives the page on its first tab; here the same random edits
+    (settings, Play/Pause/Step/Reset, sampler, denoiser, score-field t) on the other two."""
+    def still_on_the_tab(at):
+        assert at.session_state["dif_tab"] == tab
+
+    at = on_tab(tab)
+    fuzz_app(at, examples=25, check=still_on_the_tab)
