@@ -340,6 +340,7 @@ def test_the_reverse_view_animates_the_sampler_and_quotes_both_fidelities():
 def test_no_exception_for_any_widget_values_on_the_other_tabs(tab):
     """tests/pages/test_fuzz.py drives the page on its first tab; here the same random edits
     (settings, Play/Pause/Step/Reset, sampler, denoiser, score-field t) on the other two."""
+
     def still_on_the_tab(at):
         assert at.session_state["dif_tab"] == tab
 
