@@ -143,21 +143,18 @@ def oracle_run(dataset: str, name: str, T: int, sampler: str, steps: int | None,
 
 
 def make_config(ss):
-    return (
-        core()
-        .DiffusionConfig(
-            dataset=ss["dif_dataset"],
-            schedule=ss["dif_schedule"],
-            T=int(ss["dif_T"]),
-            parameterization=ss["dif_param"],
-            width=int(ss["dif_width"]),
-            lr=float(ss["dif_lr"]),
-            batch_size=int(ss["dif_batch"]),
-            seed=int(ss["dif_seed"]),
-            max_seconds=RUN_CAP,
-        )
-        .validate()
+    config = core().DiffusionConfig(
+        dataset=ss["dif_dataset"],
+        schedule=ss["dif_schedule"],
+        T=int(ss["dif_T"]),
+        parameterization=ss["dif_param"],
+        width=int(ss["dif_width"]),
+        lr=float(ss["dif_lr"]),
+        batch_size=int(ss["dif_batch"]),
+        seed=int(ss["dif_seed"]),
+        max_seconds=RUN_CAP,
     )
+    return config.validate()
 
 
 def live() -> LiveSession:
@@ -229,7 +226,7 @@ def forward_view(ss) -> None:
         f"{N_FORWARD:,} points of {dataset} (seed {seed}), each with one ε ~ N(0, I) drawn once: "
         f"frame t shows x_t = √ᾱ_t·x₀ + √(1 − ᾱ_t)·ε, so each point slides along its own path "
         f"from its x₀ to its ε ({len(ts)} frames, t = 0 … {sched.T}). Colours: where each point "
-        "started. Blue contours: the exact log q_t(x), the data density convolved with "
+        "started. Blue shading and contours: the exact log q_t(x), the data density convolved with "
         f"N(0, (1 − ᾱ_t) I) after scaling by √ᾱ_t. Dotted circle: radius 2 of N(0, I). At t = T: "
         f"x_T = {float(mu):.4f}·x₀ + {float(sigma):.4f}·ε."
     )
@@ -414,8 +411,7 @@ def downloads(trainer) -> None:
     """Built when clicked (so they hold the state at that moment, even while playing)."""
 
     def samples_csv() -> bytes:
-        steps = min(50, trainer.config.T)
-        _, traj = trainer.sample(N_CSV, "ddim", steps=steps, seed=trainer.config.seed)
+        _, traj = trainer.sample(N_CSV, "ddpm", seed=trainer.config.seed)
         x = traj[-1]
         return csv_bytes({"x1": x[:, 0].tolist(), "x2": x[:, 1].tolist()})
 
@@ -527,7 +523,7 @@ def reverse_view(ss) -> None:
     st.caption(
         f"{N_REVERSE} points from N(0, I) at t = {sched.T}, run back to t = 0 by {how} "
         f"({len(frame_ts)} frames shown), coloured by where they end; the {SOURCES[ss['dif_source']]} "
-        "supplies ε̂. Contours: the exact log q_t at each frame's t — a perfect denoiser's points "
+        "supplies ε̂. Shading and contours: the exact log q_t at each frame's t — a perfect denoiser's points "
         "follow them back to the data."
     )
     final = traj[-1]
@@ -578,7 +574,12 @@ with st.expander("Settings — changing one starts a new training run"):
     r1 = st.columns([1.3, 1.2, 1.6, 1.2])
     r1[0].selectbox("Dataset", toy_data.DATASETS, key="dif_dataset")
     r1[1].segmented_control(
-        "Schedule", D.SCHEDULES, key="dif_schedule", required=True, help=D.SCHEDULE_LABELS["linear"]
+        "Schedule",
+        D.SCHEDULES,
+        format_func={"cosine": "cosine", "linear": "linear β"}.get,
+        key="dif_schedule",
+        required=True,
+        help="; ".join(D.SCHEDULE_LABELS.values()),
     )
     r1[2].select_slider("Steps T", T_OPTIONS, key="dif_T")
     r1[3].segmented_control(
