@@ -262,7 +262,6 @@ _PANEL_WIDTH = 2.0  # arc length of one 8-node Gauss–Legendre panel over the c
 _GRID_STEP = 0.75  # step of the 2-D trapezoid grid used by ceiling()
 
 
-@functools.lru_cache(maxsize=32)
 def _curve(name: str, noise: float):
     """The curve mixture as quadrature nodes: centres m_i (M, 2), weights w_i (M,), width s.
 
@@ -271,26 +270,45 @@ def _curve(name: str, noise: float):
     of the jitter box: the curve point + ±(w/2, w/2)). The nodes are composite 8-point
     Gauss–Legendre over the curve parameter t, panels of equal arc length _PANEL_WIDTH·s.
     """
+    s = 2.0 * noise if name == "moons" else noise
+    return (*_curve_nodes(name, _curve_panels(name, s)), s)
+
+
+def _curve_panels(name: str, s: float) -> int:
+    """How many panels of arc length _PANEL_WIDTH·s cover the curve (s may be inf)."""
     if name == "moons":
-        s = 2.0 * noise
-        panels = max(8, math.ceil(2 * math.pi / (_PANEL_WIDTH * s)))  # arc length 2π per moon
+        return max(8, math.ceil(2 * math.pi / (_PANEL_WIDTH * s)))  # arc length 2π per moon
+    if name == "2spirals":
+        return max(16, math.ceil(_spiral_arc(SPIRAL_TURN) / (_PANEL_WIDTH * s)))
+    raise AssertionError(name)
+
+
+def _spiral_arc(t):
+    """Arc length S(t) = (1/3)∫_0^t √(1+u²) du of the final spiral."""
+    return (t * np.sqrt(1 + t**2) + np.arcsinh(t)) / 6
+
+
+@functools.lru_cache(maxsize=64)
+def _curve_nodes(name: str, panels: int, split: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The centres and weights of `_curve` on `panels` panels of equal arc length; for 2spirals
+    the first `split` of them (the tight inner turns) are halved."""
+    if name == "moons":
         edges = np.linspace(0.0, math.pi, panels + 1)
         t, w = _gauss_legendre_panels(edges[:-1], edges[1:])
         outer = np.stack([np.cos(t), np.sin(t)], 1)
         inner = np.stack([1.0 - np.cos(t), 0.5 - np.sin(t)], 1)
         m = 2.0 * np.concatenate([outer, inner]) + np.array([-1.0, -0.2])
-        return m, np.concatenate([w, w]) / (2 * math.pi), s
+        return m, np.concatenate([w, w]) / (2 * math.pi)
     if name == "2spirals":
-        s = noise
-        # panels uniform in arc length S(t) = (1/3)∫_0^t √(1+u²) du of the final curve
         tt = np.linspace(0.0, SPIRAL_TURN, 4001)
-        arc = (tt * np.sqrt(1 + tt**2) + np.arcsinh(tt)) / 6
-        panels = max(16, math.ceil(arc[-1] / (_PANEL_WIDTH * s)))
+        arc = _spiral_arc(tt)
         edges = np.interp(np.linspace(0.0, arc[-1], panels + 1), arc, tt)
+        halves = (edges[:split] + edges[1 : split + 1]) / 2
+        edges = np.sort(np.concatenate([edges, halves]))
         t, w = _gauss_legendre_panels(edges[:-1], edges[1:])
         w = w * 2 * t / SPIRAL_TURN**2  # the density of t = 3π√v
         c = np.stack([-t * np.cos(t), t * np.sin(t)], 1) / 3 + _SPIRAL_BOX / 2
-        return np.concatenate([c, -c]), np.concatenate([w, w]) / 2, s
+        return np.concatenate([c, -c]), np.concatenate([w, w]) / 2
     raise AssertionError(name)
 
 

@@ -229,15 +229,108 @@ def encoder_grad_stats(
     With g_r the flattened encoder gradient of draw r, ḡ their mean and v_i the per-coordinate
     sample variance: `var` = Σ_i v_i (trace of the covariance), `snr` = ‖ḡ‖ / √var.
     """
+    return _encoder_spread(
+        model, lambda: estimator_loss(model, x, estimator, beta, generator)[0], n_draws
+    )
+
+
+def _encoder_spread(model: VAE, surrogate, n_draws: int) -> dict[str, float]:
+    """Total variance and SNR of the encoder gradient of `surrogate()` over `n_draws` calls."""
     if n_draws < 2:
         raise ValueError(f"n_draws must be ≥ 2, got {n_draws!r}")
     params = list(model.encoder.parameters())
     grads = []
     for _ in range(n_draws):
-        surrogate, _, _ = estimator_loss(model, x, estimator, beta, generator)
-        g = torch.autograd.grad(surrogate, params)
+        g = torch.autograd.grad(surrogate(), params)
         grads.append(torch.cat([t.reshape(-1) for t in g]))
     gs = torch.stack(grads)
     var = float(gs.var(0).sum())
     mean_norm = float(gs.mean(0).norm())
     return {"var": var, "snr": mean_norm / math.sqrt(var) if var > 0 else math.inf}
+
+
+# --- the estimators people use for VAEs: sticking the landing, IWAE, DReG --------------------
+#
+# With the KL estimated by Monte Carlo, the ELBO is E_q[log w], log w = log p(x|z) + log p(z) −
+# log q(z|x), z = mu + sigma ⊙ eps. Its full pathwise gradient has a score term E[∂_phi log q(z|x)]
+# (z fixed) whose mean is 0 but whose noise is not; "sticking the landing" (Roeder et al. 2017)
+# drops it by evaluating log q at stopgrad(mu, sigma): still unbiased, and zero variance once
+# q equals the true posterior. The IWAE objective L_K = log (1/K) Σ_k w_k (Burda et al. 2015)
+# has the plain pathwise gradient Σ_k w̃_k ∇ log w_k (w̃ = normalized weights); its encoder
+# part's SNR falls like 1/√K (Rainforth et al. 2018). The doubly reparameterized gradient
+# (Tucker et al. 2019) rewrites the encoder part as Σ_k w̃_k² ∂log w_k/∂z_k · ∂z_k/∂phi with
+# log q at stopgrad parameters — the same expectation, and an SNR that grows with K.
+
+OBJECTIVES = ("elbo_analytic", "elbo_mc", "elbo_stl", "iwae", "iwae_dreg")
+
+
+def _log_w(model: VAE, x, z, mu, sigma, decoder_params=None):
+    """log p(x|z) + log p(z) − log q(z; mu, sigma), per (sample, point); the decoder with
+    `decoder_params` (detached ones: no decoder gradient) if given."""
+    if decoder_params is None:
+        m, s = model.decode(z)
+    else:
+        h = torch.func.functional_call(model.decoder, decoder_params, (z,))
+        m, raw = h[..., : model.x_dim], h[..., model.x_dim :]
+        s = model.s_min + nn.functional.softplus(raw)
+    log_pz = gaussian_log_prob(z, torch.zeros_like(z), torch.ones_like(z))
+    return gaussian_log_prob(x, m, s) + log_pz - gaussian_log_prob(z, mu, sigma)
+
+
+def objective_loss(
+    model: VAE,
+    x: torch.Tensor,
+    objective: str = "elbo_analytic",
+    k: int = 1,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(surrogate, bound): a scalar whose gradient is the chosen estimator of −∇ E[bound], and
+    the minibatch mean of the bound itself (detached), all pathwise through z = mu + sigma ⊙ eps.
+
+        elbo_analytic  one sample, analytic KL (the Live VAE's "pathwise")
+        elbo_mc        one sample, Monte Carlo KL: the full gradient of log w
+        elbo_stl       one sample, sticking the landing: log q at stopgrad(mu, sigma)
+        iwae           L_K with its plain gradient
+        iwae_dreg      L_K; decoder: its plain gradient; encoder: the doubly reparameterized one
+    """
+    choice("objective", objective, OBJECTIVES)
+    k = whole("k (importance samples)", k, 1, 10_000)
+    if objective.startswith("elbo"):
+        k = 1
+    mu, sigma = model.encode(x)
+    eps = torch.randn((k, *mu.shape), generator=generator)
+    z = mu + sigma * eps
+    if objective == "elbo_analytic":
+        log_px = model.log_px_given_z(x, z[0])
+        bound = log_px - kl_to_standard_normal(mu, sigma)
+        return -bound.mean(), bound.detach().mean()
+    if objective in ("elbo_mc", "iwae"):
+        log_w = _log_w(model, x, z, mu, sigma)
+        bound = torch.logsumexp(log_w, 0) - math.log(k)
+        return -bound.mean(), bound.detach().mean()
+    stopped = _log_w(model, x, z, mu.detach(), sigma.detach())
+    if objective == "elbo_stl":
+        return -stopped[0].mean(), stopped[0].detach().mean()
+    # iwae_dreg: the encoder's part through z with fixed decoder weights, the decoder's plain
+    frozen = {name: p.detach() for name, p in model.decoder.named_parameters()}
+    enc_part = _log_w(model, x, z, mu.detach(), sigma.detach(), frozen)
+    w_norm = torch.softmax(stopped.detach(), 0)
+    dec_part = _log_w(model, x, z.detach(), mu.detach(), sigma.detach())
+    surrogate = -((w_norm**2 * enc_part).sum(0) + (w_norm * dec_part).sum(0)).mean()
+    bound = torch.logsumexp(stopped.detach(), 0) - math.log(k)
+    return surrogate, bound.mean()
+
+
+def objective_grad_stats(
+    model: VAE,
+    x: torch.Tensor,
+    objective: str,
+    k: int = 1,
+    n_draws: int = 16,
+    generator: torch.Generator | None = None,
+) -> dict[str, float]:
+    """`encoder_grad_stats` for an objective's estimator: the encoder gradient's total
+    variance over `n_draws` eps draws on a fixed x, and its SNR ‖ḡ‖ / √var."""
+    return _encoder_spread(
+        model, lambda: objective_loss(model, x, objective, k, generator)[0], n_draws
+    )

@@ -28,10 +28,36 @@ def ensure_app_shell() -> None:
 # No fade on stale elements: Streamlit starts and cancels an opacity transition on every element
 # of a rerun, which the browser pays for even when the rerun is too fast to show it. Slow steps
 # show a spinner instead (bench/run.py: rerun_latency_ratio; docs/performance.md).
-APP_CSS = "<style>[data-stale=true]{transition:none!important;opacity:1!important}</style>"
+APP_CSS = (
+    "<style>[data-stale=true]{transition:none!important;opacity:1!important}"
+    # captions in the text colour at 80 %: Streamlit's own grey is 3.9:1 on white, under WCAG AA's
+    # 4.5:1 (axe color-contrast; tests/browser/test_a11y.py)
+    "[data-testid=stCaptionContainer]{color:inherit!important;opacity:.8}</style>"
+)
+# A display equation wider than its box scrolls sideways (KaTeX's overflow-x: auto), and a
+# scrollable region must be reachable by keyboard (WCAG 2.1.1; axe scrollable-region-focusable):
+# every such box gets tabindex=0 and a label, whenever the page adds one.
+FOCUSABLE_SCROLL_JS = """<script>
+if (!window.__rlScrollFocus) {
+  window.__rlScrollFocus = true;
+  const mark = () => document.querySelectorAll(".katex-display, .rl-table-scroll").forEach((e) => {
+    if (e.scrollWidth > e.clientWidth && !e.hasAttribute("tabindex")) {
+      e.setAttribute("tabindex", "0");
+      e.setAttribute("role", "region");
+      e.setAttribute("aria-label", e.classList.contains("katex-display")
+        ? "equation (scrolls sideways)" : "table (scrolls sideways)");
+    }
+  });
+  new MutationObserver(mark).observe(document.body, {childList: true, subtree: true});
+  window.addEventListener("resize", mark);
+  mark();
+}
+</script>"""
 
 
 def app_styles() -> None:
     """The app-wide CSS (app.py, every run; a style-only st.html goes to Streamlit's event container
     and takes no space)."""
     st.html(APP_CSS)
+    with st.sidebar:
+        st.html(FOCUSABLE_SCROLL_JS, unsafe_allow_javascript=True)
