@@ -93,8 +93,6 @@ def ceiling(dataset: str) -> float:
 @st.cache_data(max_entries=32, show_spinner=False)
 def density_frames(dataset: str, name: str, T: int, ts: tuple[int, ...]) -> tuple:
     """(xs, ys, log q_t on the GRID × GRID lattice for each t in ts): the exact noised density."""
-    if not hasattr(D, "noised_log_prob"):  # TEMP until diffusion-proc lands
-        return None
     sched = D.schedule(name, T)
     xs, ys, pts = F.grid(GRID)
     log_q = np.stack([D.noised_log_prob(dataset, pts, float(sched.alpha_bar[t])) for t in ts])
