@@ -61,7 +61,7 @@ PARAMS = {
     "dif_dataset": Param("moons", options=toy_data.DATASETS),
     "dif_schedule": Param("cosine", options=D.SCHEDULES),
     "dif_T": Param(100, options=T_OPTIONS),
-    "dif_param": Param("eps", options=tuple(PARAMETERIZATIONS)),
+    "dif_param": Param("v", options=tuple(PARAMETERIZATIONS)),
     "dif_width": Param(128, options=WIDTHS),
     "dif_lr": Param(2e-3, options=LRS),
     "dif_batch": Param(256, options=BATCHES),
@@ -237,9 +237,11 @@ def forward_view(ss) -> None:
 WHERE_THE_TRICK_SITS = (
     "**Where the trick sits.** Twice. Drawing $x_t$ needs no chain of $t$ noising steps: "
     "$q(x_t\\mid x_0)$ is Gaussian, so $x_t$ is one location–scale map of one $\\varepsilon$, "
-    "for any $t$. And that $\\varepsilon$ is the regression target: the network learns "
-    "$\\min_\\theta \\mathbb E\\,\\lVert \\varepsilon - \\varepsilon_\\theta(x_t, t)\\rVert^2$, "
-    "which makes $-\\varepsilon_\\theta/\\sqrt{1-\\bar\\alpha_t}$ an estimate of the score "
+    "for any $t$. And that $\\varepsilon$ sets the regression target: the network learns "
+    "$\\min_\\theta \\mathbb E\\,\\lVert \\varepsilon - \\varepsilon_\\theta(x_t, t)\\rVert^2$ "
+    "(or the same regression for $x_0$, or for $v = \\sqrt{\\bar\\alpha_t}\\,\\varepsilon - "
+    "\\sqrt{1-\\bar\\alpha_t}\\,x_0$: given $x_t$ each is linear in $\\varepsilon$), which makes "
+    "$-\\varepsilon_\\theta/\\sqrt{1-\\bar\\alpha_t}$ an estimate of the score "
     "$\\nabla_x \\log q_t(x)$ (the score field on the training tab).\n\n"
     "**Where a gradient flows.** With a fixed schedule, as here, none flows into the noising "
     "distribution's parameters: $\\mu$ and $\\sigma$ are constants, and the trick only samples "

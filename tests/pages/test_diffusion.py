@@ -65,12 +65,6 @@ def trainer(at):
     return at.session_state["dif_session"].trainer
 
 
-def figure(at, key):
-    """The figure the chart element with this key carries."""
-    (el,) = [el for el in charts.chart_elements(at) if el.proto.id and key in el.proto.id]
-    return charts.figure_of(el)
-
-
 def by_title(at, start):
     return [
         f
@@ -190,6 +184,23 @@ CHANGES = {  # widget key → (a new value, the config field it sets)
 }
 
 
+def test_the_pages_defaults_and_options_are_the_cores():
+    from reparam_core import diffusion_train as dt
+
+    at = app_test(PAGE)
+    at.session_state["dif_tab"] = TRAIN
+    at.run()
+    no_exception(at)
+    core = dt.DiffusionConfig()
+    for field in ("dataset", "schedule", "T", "parameterization", "width", "lr", "batch_size"):
+        assert getattr(trainer(at).config, field) == getattr(core, field), field
+    assert tuple(widget(at, "dif_param").options) == ("ε", "x₀", "v")  # labels of…
+    assert dt.PARAMETERIZATIONS == ("eps", "x0", "v")  # …the core's names, in its order
+    at.session_state["dif_tab"] = REVERSE
+    at.run()
+    assert len(widget(at, "dif_sampler").options) == len(dt.SAMPLERS) == 2
+
+
 def test_each_control_changes_the_trainers_config():
     at = on_tab(TRAIN)
     first = trainer(at)
@@ -278,9 +289,11 @@ def test_leaving_the_training_tab_pauses_training():
     assert not at.session_state["dif_session"].playing
 
 
-def test_downloads_are_offered_and_the_samples_csv_parses():
+def test_downloads_are_offered_and_the_history_csv_parses():
     import csv
     import io
+
+    from reparam_ui.tables import csv_bytes
 
     at = on_tab(TRAIN)
     at.button(key="dif_step").click().run()
@@ -291,13 +304,10 @@ def test_downloads_are_offered_and_the_samples_csv_parses():
         "Evaluations (CSV)",
         "Samples (CSV)",
     ]
-    page_fn = at.session_state["dif_session"].trainer  # the run the downloads hold
-    _, traj = page_fn.sample(10, "ddim", steps=10, seed=0)
-    assert traj.shape == (11, 10, 2)
-    from reparam_ui.tables import csv_bytes
-
-    rows = list(csv.reader(io.StringIO(csv_bytes(page_fn.history.columns()).decode())))
+    tr = trainer(at)  # the run the downloads hold
+    rows = list(csv.reader(io.StringIO(csv_bytes(tr.history.columns()).decode())))
     assert rows[0][:3] == ["step", "seconds", "loss"] and float(rows[-1][0]) == STEP
+    assert len(tr.state_dict_bytes()) > 1000
 
 
 def live_canvases(at):
