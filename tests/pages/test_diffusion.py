@@ -176,7 +176,7 @@ CHANGES = {  # widget key → (a new value, the config field it sets)
     "dif_dataset": ("pinwheel", "dataset"),
     "dif_schedule": ("linear", "schedule"),
     "dif_T": (200, "T"),
-    "dif_param": ("v", "parameterization"),
+    "dif_param": ("x0", "parameterization"),
     "dif_width": (64, "width"),
     "dif_lr": (1e-3, "lr"),
     "dif_batch": (128, "batch_size"),
