@@ -24,6 +24,7 @@ PAGES = [
         "pages/gradient_estimators.py", title="Gradient estimators", icon=":material/query_stats:"
     ),
     st.Page("pages/live_vae.py", title="Live VAE", icon=":material/neurology:"),
+    st.Page("pages/diffusion.py", title="Diffusion", icon=":material/blur_on:"),
 ]
 
 page = st.navigation(PAGES)

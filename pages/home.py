@@ -9,7 +9,8 @@ ensure_app_shell()
 st.title("Reparam Lab")
 st.markdown(
     "See and measure the **reparameterization trick**: the change of variables behind it, the "
-    "gradient estimators it competes with, and a VAE that trains live with it — or without it."
+    "gradient estimators it competes with, a VAE that trains live with it — or without it — and "
+    "the diffusion model's forward process, which is the trick applied at every noise level."
 )
 
 left, right = st.columns([3, 2], gap="large")
@@ -91,6 +92,17 @@ with right:
     st.caption(
         "Train a VAE while you watch; switch the encoder gradient between the trick and "
         "REINFORCE and see the difference in loss and gradient noise."
+    )
+    st.page_link(
+        "pages/diffusion.py",
+        label="Diffusion",
+        icon=":material/blur_on:",
+        help="The forward process as the trick; a small diffusion model trained in the page.",
+    )
+    st.caption(
+        "Watch data noise into $\\mathcal N(0, I)$ through $x_t = \\sqrt{\\bar\\alpha_t}\\,x_0 + "
+        "\\sqrt{1-\\bar\\alpha_t}\\,\\varepsilon$, train a denoiser live, and run its sampler "
+        "back to data beside one with the exact score."
     )
     st.divider()
     st.caption(

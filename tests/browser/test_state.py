@@ -20,9 +20,15 @@ NAV = {
     "change_of_variables": "Change of variables",
     "gradient_estimators": "Gradient estimators",
     "live_vae": "Live VAE",
+    "diffusion": "Diffusion",
 }
 H1 = {**NAV, "home": "Reparam Lab"}
-PREFIX = {"change_of_variables": "cov_", "gradient_estimators": "ge_", "live_vae": "vae_"}
+PREFIX = {
+    "change_of_variables": "cov_",
+    "gradient_estimators": "ge_",
+    "live_vae": "vae_",
+    "diffusion": "dif_",
+}
 # what each page shows at its defaults: slider values by label, and a number it computes from them
 SLIDERS = {
     "change_of_variables": {"μ (mean)": 2.0, "σ (std. dev., > 0)": 0.6, "Samples shown": 200.0},
@@ -33,6 +39,7 @@ SHOWS = {
     "change_of_variables": "200 samples, drawn once (seed 0)",
     "gradient_estimators": "True gradient -2.",  # d/dμ E(x − 2)² = 2(μ − 2) at μ = 1
     "live_vae": "lr = 0.005",
+    "diffusion": "1,000 points of moons (seed 0)",
 }
 
 
@@ -64,8 +71,22 @@ def check_own_defaults(page, name: str) -> None:
 @pytest.mark.parametrize(
     "walk",
     [
-        ["home", "change_of_variables", "gradient_estimators", "live_vae", "change_of_variables"],
-        ["home", "live_vae", "gradient_estimators", "change_of_variables", "gradient_estimators"],
+        [
+            "home",
+            "change_of_variables",
+            "gradient_estimators",
+            "live_vae",
+            "diffusion",
+            "change_of_variables",
+        ],
+        [
+            "home",
+            "diffusion",
+            "live_vae",
+            "gradient_estimators",
+            "change_of_variables",
+            "gradient_estimators",
+        ],
     ],
     ids=["forward", "backward"],
 )
@@ -96,7 +117,12 @@ LINKS = """() => [...document.querySelectorAll('a')].map(a => a.getAttribute('hr
 VISITOR_ALERT = "URL parameter"  # and "Invalid input —": the alerts that quote a visitor
 FREE_TEXT = {"ge_expr"}  # any text is a valid value (the parser then says what is wrong)
 # each page's URL keys, from the URL it writes at its defaults (so new parameters are swept too)
-SWEPT = [("change_of_variables", ""), ("gradient_estimators", ""), ("live_vae", "")]
+SWEPT = [
+    ("change_of_variables", ""),
+    ("gradient_estimators", ""),
+    ("live_vae", ""),
+    ("diffusion", ""),
+]
 SWEPT.append(("gradient_estimators", "ge_tab=Beyond+the+Gaussian"))
 
 

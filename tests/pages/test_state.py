@@ -18,6 +18,7 @@ PAGE_FILES = {
     "pages/change_of_variables.py": ("cov_",),
     "pages/gradient_estimators.py": ("ge_", "bg_"),  # bg_: its "Beyond the Gaussian" tab
     "pages/live_vae.py": ("vae_",),
+    "pages/diffusion.py": ("dif_",),
 }
 APP_KEYS = {"_app_shell_checked"}  # app.py's own, once per session
 TABS = [
@@ -27,6 +28,10 @@ TABS = [
     "Beyond the Gaussian",
     "Dimension",
 ]
+PAGE_TABS = {  # pages with lazy tabs: their key and labels (each tab makes its own keys)
+    "pages/gradient_estimators.py": ("ge_tab", TABS),
+    "pages/diffusion.py": ("dif_tab", ["Forward process", "Live training", "Reverse (sampling)"]),
+}
 FREE_TEXT = {"ge_expr"}  # any text is a valid value for it (the parser says what is wrong)
 
 
@@ -35,12 +40,13 @@ def session_keys(at) -> set[str]:
 
 
 def visited(path: str):
-    """An AppTest on `path`; on the gradient page every tab is opened once, so each tab's keys
+    """An AppTest on `path`; on a page with tabs every tab is opened once, so each tab's keys
     are made."""
     at = app_test(path)
-    if path.endswith("gradient_estimators.py"):
-        for tab in TABS[1:]:
-            at.session_state["ge_tab"] = tab
+    if path in PAGE_TABS:
+        key, tabs = PAGE_TABS[path]
+        for tab in tabs[1:]:
+            at.session_state[key] = tab
             at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

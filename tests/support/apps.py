@@ -10,6 +10,7 @@ PAGE_FILES = [  # every page, as app_test takes it
     "pages/change_of_variables.py",
     "pages/gradient_estimators.py",
     "pages/live_vae.py",
+    "pages/diffusion.py",
 ]
 
 

@@ -22,6 +22,7 @@ PAGES = {
     "change_of_variables": "change_of_variables",
     "gradient_estimators": "gradient_estimators",
     "live_vae": "live_vae",
+    "diffusion": "diffusion",
 }
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -156,21 +157,35 @@ STEP_JS = """() => {
     (e) => e.querySelector('[data-testid=stMetricLabel]')?.innerText.trim() === 'step');
   return m ? parseInt(m.querySelector('[data-testid=stMetricValue]').innerText.replace(/,/g, '')) : -1;
 }"""
-LIVE_CANVAS_JS = """() => {  // the canvas with the loss chart (+ model view while playing), or null
-  for (const el of document.querySelectorAll('.st-key-vae_live_box *')) {
+
+
+def live_canvas_js(key: str) -> str:
+    """JS: the canvas of the live_canvas component with this key (loss chart, + model view while
+    playing), or null."""
+    return f"""() => {{
+  for (const el of document.querySelectorAll('.st-key-{key}_box *')) {{
     const canvas = el.shadowRoot?.querySelector('canvas');
     if (canvas) return canvas;
-  }
+  }}
   return null;
-}"""
-LOSS_CHART_X_JS = f"""() => {{  // the last step the loss chart shows
-  const canvas = ({LIVE_CANVAS_JS})();  // while playing
+}}"""
+
+
+def loss_chart_x_js(canvas_key: str, plot_key: str) -> str:
+    """JS: the last step the loss chart shows, on the canvas while playing, else on the plotly
+    chart with key `plot_key` (0: none yet)."""
+    return f"""() => {{
+  const canvas = ({live_canvas_js(canvas_key)})();  // while playing
   if (canvas) return parseFloat(canvas.dataset.lastX);
-  const el = document.querySelector('.st-key-vae_loss .js-plotly-plot');  // paused
+  const el = document.querySelector('.st-key-{plot_key} .js-plotly-plot');  // paused
   if (!el || !el.data || !el.data.length || !el.data[0].x.length) return 0;
   const x = el.data[0].x;
   return x[x.length - 1];
 }}"""
+
+
+LIVE_CANVAS_JS = live_canvas_js("vae_live")
+LOSS_CHART_X_JS = loss_chart_x_js("vae_live", "vae_loss")
 MODEL_CANVAS_STEP_JS = f"""() => {{  // the step the live model view shows (-1: none)
   const canvas = ({LIVE_CANVAS_JS})();
   return canvas && canvas.dataset.step !== undefined ? parseInt(canvas.dataset.step) : -1;
