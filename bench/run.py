@@ -18,6 +18,9 @@ in the page with a bare torch loop of the same model and batch — both measured
     diffusion_seconds_to_fidelity  training s until samples' mean log p_data is
                                 within 0.10 nats of the data's own (moons)        goal ≤ 60
     diffusion_bound_gap_60s     ceiling − held-out bound after 60 s (nats)        goal ≤ 0.25
+    a11y_serious_violations     axe serious+critical violations, every page, light
+                                and dark, 1280 and 390 px (tests/browser/test_a11y) goal 0
+    phone_sideways_scroll_pages pages that scroll sideways at 390 px (either theme) goal 0
 
 Idle, as Streamlit's e2e tests wait: script not running, no skeletons; and every chart drawn (a
 plotly chart has its svg; a reparam_ui.components.plot_element chart has no draw queued). "Chart updated"
@@ -36,20 +39,15 @@ from collections.abc import Callable
 
 from _path import ROOT  # first: puts the repository root on sys.path
 
+from tests.support.a11y import VIEWPORTS, serious_violations, sideways_px
 from tests.support.browser import (
     LIVE_CANVAS_JS,
+    PAGES,
     StreamlitServer,
     launch_chromium,
     wait_idle,
 )
 
-PAGES = {
-    "home": "",
-    "change_of_variables": "change_of_variables",
-    "gradient_estimators": "gradient_estimators",
-    "live_vae": "live_vae",
-    "diffusion": "diffusion",
-}
 TRAINING_PAGES = {"live_vae": "live_vae", "diffusion": "diffusion?dif_tab=Live+training"}
 GOALS = {
     "page_load_ratio_max": ("<=", 1.3),
@@ -65,6 +63,8 @@ GOALS = {
     "diffusion_refresh_hz": (">=", 4.0),
     "diffusion_seconds_to_fidelity": ("<=", 60.0),
     "diffusion_bound_gap_60s": ("<=", 0.25),
+    "a11y_serious_violations": ("<=", 0.0),
+    "phone_sideways_scroll_pages": ("<=", 0.0),
 }
 CHARTS = "[data-testid=stPlotlyChart], .rl-plot"  # st.plotly_chart's and plot_element's charts
 CHARTS_DRAWN = f"""() => [...document.querySelectorAll('{CHARTS}')]
@@ -220,6 +220,30 @@ def bench_rss_sessions(browser, app: StreamlitServer, train_seconds: float, n: i
     return {"rss_mb_5_sessions": peak}
 
 
+def bench_a11y(browser, app: StreamlitServer) -> dict:
+    """The browser tests' audit (tests.support.a11y), counted: violations over every page, theme
+    and width; pages that scroll sideways at phone width."""
+    violations, sideways = 0, set()
+    for scheme in ("light", "dark"):
+        for viewport, (w, h) in VIEWPORTS.items():
+            context = browser.new_context(viewport={"width": w, "height": h}, color_scheme=scheme)
+            pg = context.new_page()
+            for name, path in PAGES.items():
+                pg.goto(f"{app.url}/{path}")
+                wait_idle(pg)
+                found = serious_violations(pg)
+                violations += len(found)
+                for line in found:
+                    print(f"  a11y {name} {scheme} {viewport}: {line}")
+                if viewport == "phone" and sideways_px(pg) > 0:
+                    sideways.add(name)
+            context.close()
+    print(
+        f"  a11y serious violations {violations}; sideways at 390 px: {sorted(sideways) or 'none'}"
+    )
+    return {"a11y_serious_violations": violations, "phone_sideways_scroll_pages": len(sideways)}
+
+
 def bench_fig2() -> dict:
     from bench.fig2_sweep import sweep_seconds
 
@@ -248,7 +272,9 @@ def bench_dimension(repeats: int = 5) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--loads", type=int, default=3)
-    ap.add_argument("--only", default="fig2,dimension,quality,page_load,rerun,vae,diffusion,rss")
+    ap.add_argument(
+        "--only", default="fig2,dimension,quality,page_load,rerun,vae,diffusion,a11y,rss"
+    )
     ap.add_argument("--train-seconds", type=float, default=20.0)
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
@@ -267,7 +293,7 @@ def main(argv: list[str] | None = None) -> dict:
         from bench.diffusion_bench import quality as diffusion_quality
 
         results.update(diffusion_quality())
-    if only & {"page_load", "rerun", "vae", "diffusion", "rss"}:
+    if only & {"page_load", "rerun", "vae", "diffusion", "a11y", "rss"}:
         from playwright.sync_api import sync_playwright
 
         app = StreamlitServer("app.py", "bench-app.log")
@@ -289,6 +315,8 @@ def main(argv: list[str] | None = None) -> dict:
                     from bench.diffusion_bench import bench_diffusion_in_browser
 
                     results.update(bench_diffusion_in_browser(browser, app))
+                if "a11y" in only:
+                    results.update(bench_a11y(browser, app))
                 if "rss" in only:
                     # a fresh server: the sessions of the benches above linger for Streamlit's
                     # server.disconnectedSessionTTL (120 s) after their contexts close, and

@@ -9,24 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.a11y import VIEWPORTS, serious_violations, sideways_px
 from tests.support.browser import PAGES, wait_for_app
 
 pytestmark = pytest.mark.browser
-
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
-
-
-def serious_violations(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
-    return [
-        f"{v['id']} ({v['impact']}, {len(v['nodes'])}×): {v['nodes'][0]['target']} — "
-        + v["nodes"][0].get("failureSummary", "").replace("\n", " ")[:300]
-        for v in result.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 @pytest.fixture(scope="module", params=[(s, v) for s in ("light", "dark") for v in VIEWPORTS])
@@ -47,5 +33,5 @@ def test_no_serious_accessibility_violations(app_url, themed_page, name):
     wait_for_app(page)
     assert serious_violations(page) == []
     if viewport == "phone":
-        wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        wide = sideways_px(page)
         assert wide <= 0, f"{name} scrolls sideways by {wide} px at 390 px"
