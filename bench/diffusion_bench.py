@@ -19,21 +19,15 @@ BOUND_POINTS held-out points) is printed with its gap to the ceiling.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 
 import _path  # noqa: F401 (first: puts the repository root on sys.path)
 import torch
 
-from tests.support.browser import (
-    STEP_JS,
-    StreamlitServer,
-    launch_chromium,
-    loss_chart_x_js,
-    wait_idle,
-)
+from tests.support.browser import StreamlitServer, launch_chromium, loss_chart_x_js
 
+from bench.live_rate import describe, page_vs_bare
 from reparam_core import toy_data
 from reparam_core.diffusion_train import (
     DiffusionConfig,
@@ -82,55 +76,20 @@ def bare_steps_per_second(config: DiffusionConfig, seconds: float) -> float:
     return steps / (time.perf_counter() - t0)
 
 
-COUNT_CHART_UPDATES_JS = f"""() => {{
-  window.__difUpdates = 0;
-  let last = null;
-  clearInterval(window.__difPoll);
-  window.__difPoll = setInterval(() => {{
-    const v = ({LOSS_X_JS})();
-    if (v !== last) {{ if (last !== null) window.__difUpdates += 1; last = v; }}
-  }}, 20);
-  return true;
-}}"""
-
-
-def bench_diffusion_in_browser(
-    browser, server, rounds: int = 6, seconds: float = 4.0, bare_seconds: float = 3.0
-) -> dict:
-    """The page's steps/s while playing ÷ the mean of the bare windows before and after it, median
-    over `rounds`; and the loss chart's redraws per second (changes of its last plotted step,
-    polled every 20 ms). Browser, server and bare loop share the machine."""
-    config = DiffusionConfig(max_seconds=300.0)
-    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-    pg.goto(server.url + URL)
-    wait_idle(pg)
-    ratios, rates, pages, bares = [], [], [], [bare_steps_per_second(config, bare_seconds)]
-    try:
-        for _ in range(rounds):
-            pg.get_by_role("button", name="Play").click()
-            pg.wait_for_function(f"() => ({STEP_JS})() > 0", timeout=60_000)
-            pg.wait_for_timeout(2000)  # past the first tick's warm-up
-            pg.evaluate(COUNT_CHART_UPDATES_JS)
-            s0, t0 = pg.evaluate(STEP_JS), time.perf_counter()
-            pg.wait_for_timeout(seconds * 1000)
-            s1, t1 = pg.evaluate(STEP_JS), time.perf_counter()
-            updates = pg.evaluate("() => window.__difUpdates")
-            pg.get_by_role("button", name="Pause").click()
-            wait_idle(pg)
-            bares.append(bare_steps_per_second(config, bare_seconds))
-            pages.append((s1 - s0) / (t1 - t0))
-            ratios.append(pages[-1] / (0.5 * (bares[-2] + bares[-1])))
-            rates.append(updates / (t1 - t0))
-    finally:
-        pg.close()
-    ratio = statistics.median(ratios)
-    print(
-        f"diffusion browser: page {statistics.median(pages):.0f} steps/s vs bare "
-        f"{statistics.median(bares):.0f} steps/s (medians), ratio {ratio:.2f} (median of "
-        f"{rounds} rounds: {', '.join(f'{r:.2f}' for r in ratios)}); loss chart redrawn "
-        f"{sum(rates) / rounds:.1f}/s"
+def bench_diffusion_in_browser(browser, server, rounds: int = 6, seconds: float = 4.0) -> dict:
+    """The page's steps/s while playing ÷ the bare loop's, and the loss chart's redraws per second
+    (bench/live_rate.py), at the page's defaults."""
+    config = DiffusionConfig()
+    r = page_vs_bare(
+        browser,
+        server.url + URL,
+        lambda: bare_steps_per_second(config, 3.0),
+        LOSS_X_JS,
+        rounds,
+        seconds,
     )
-    return {"diffusion_throughput_ratio": ratio, "diffusion_refresh_hz": sum(rates) / rounds}
+    print(describe("diffusion browser", r))
+    return {"diffusion_throughput_ratio": r["ratio"], "diffusion_refresh_hz": r["refresh_hz"]}
 
 
 def confirm_fidelity(tr: DiffusionTrainer, n: int = CONFIRM_SAMPLES) -> float:

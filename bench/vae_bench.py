@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 import sys
 import time
 from dataclasses import replace
@@ -30,15 +29,9 @@ from dataclasses import replace
 import _path  # noqa: F401 (first: puts the repository root on sys.path)
 import torch
 
-from tests.support.browser import (
-    LOSS_CHART_X_JS,
-    STEP_JS,
-    StreamlitServer,
-    find_chromium,
-    launch_chromium,
-    wait_idle,
-)
+from tests.support.browser import LOSS_CHART_X_JS, StreamlitServer, find_chromium, launch_chromium
 
+from bench.live_rate import describe, page_vs_bare
 from reparam_core import toy_data
 from reparam_core.live_session import LiveSession
 from reparam_core.vae import estimator_loss
@@ -177,60 +170,22 @@ def speed(config: TrainConfig, rounds: int = 3, seconds: float = 5.0) -> None:
     )
 
 
-COUNT_CHART_UPDATES_JS = f"""() => {{
-  window.__vaeUpdates = 0;
-  let last = null;
-  clearInterval(window.__vaePoll);
-  window.__vaePoll = setInterval(() => {{
-    const v = ({LOSS_CHART_X_JS})();
-    if (v !== last) {{ if (last !== null) window.__vaeUpdates += 1; last = v; }}
-  }}, 20);
-  return true;
-}}"""
-
-
-def bench_vae_in_browser(
-    browser, server, rounds: int = 6, seconds: float = 4.0, bare_seconds: float = 3.0
-) -> dict:
+def bench_vae_in_browser(browser, server, rounds: int = 6, seconds: float = 4.0) -> dict:
     """The real page in Chromium: steps/s while playing (from the page's step counter) vs the bare
-    loop run in this process, and chart refreshes/s (changes of the loss chart's last plotted
-    step, polled every 20 ms). Browser, server and bare loop share the machine.
-
-    The machine's speed drifts in bursts (docs/performance.md, "How to measure"), so each page
-    window is sandwiched: a bare window before it and one after it (shared with the next round),
-    and the round's ratio is page / the mean of the two. The result is the median of the rounds'
-    ratios; every round is printed."""
+    loop run in this process, and chart refreshes/s (bench/live_rate.py). Browser, server and bare
+    loop share the machine. The result is the median of the rounds' ratios; every round is
+    printed."""
     config = PRESETS["default"]
-    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-    pg.goto(server.url + "/live_vae")
-    wait_idle(pg)
-    ratios, rates, pages, bares = [], [], [], [bare_steps_per_second(config, bare_seconds)]
-    try:
-        for _ in range(rounds):
-            pg.get_by_role("button", name="Play").click()
-            pg.wait_for_function(f"() => ({STEP_JS})() > 0")
-            pg.wait_for_timeout(2000)  # past the first tick's warm-up
-            pg.evaluate(COUNT_CHART_UPDATES_JS)
-            s0, t0 = pg.evaluate(STEP_JS), time.perf_counter()
-            pg.wait_for_timeout(seconds * 1000)
-            s1, t1 = pg.evaluate(STEP_JS), time.perf_counter()
-            updates = pg.evaluate("() => window.__vaeUpdates")
-            pg.get_by_role("button", name="Pause").click()
-            wait_idle(pg)
-            bares.append(bare_steps_per_second(config, bare_seconds))
-            pages.append((s1 - s0) / (t1 - t0))
-            ratios.append(pages[-1] / (0.5 * (bares[-2] + bares[-1])))
-            rates.append(updates / (t1 - t0))
-    finally:
-        pg.close()
-    ratio = statistics.median(ratios)
-    print(
-        f"browser: page {statistics.median(pages):.0f} steps/s vs bare "
-        f"{statistics.median(bares):.0f} steps/s (medians), ratio {ratio:.2f} (median of "
-        f"{rounds} rounds: {', '.join(f'{r:.2f}' for r in ratios)}); loss chart redrawn "
-        f"{sum(rates) / rounds:.1f}/s"
+    r = page_vs_bare(
+        browser,
+        server.url + "/live_vae",
+        lambda: bare_steps_per_second(config, 3.0),
+        LOSS_CHART_X_JS,
+        rounds,
+        seconds,
     )
-    return {"vae_throughput_ratio": ratio, "chart_refresh_hz": sum(rates) / rounds}
+    print(describe("browser", r))
+    return {"vae_throughput_ratio": r["ratio"], "chart_refresh_hz": r["refresh_hz"]}
 
 
 def browser_part(pinned: bool = False) -> None:
