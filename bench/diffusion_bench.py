@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 import time
+from functools import partial
 
 import _path  # noqa: F401 (first: puts the repository root on sys.path)
 import torch
@@ -79,15 +80,8 @@ def bare_steps_per_second(config: DiffusionConfig, seconds: float) -> float:
 def bench_diffusion_in_browser(browser, server, rounds: int = 6, seconds: float = 4.0) -> dict:
     """The page's steps/s while playing ÷ the bare loop's, and the loss chart's redraws per second
     (bench/live_rate.py), at the page's defaults."""
-    config = DiffusionConfig()
-    r = page_vs_bare(
-        browser,
-        server.url + URL,
-        lambda: bare_steps_per_second(config, 3.0),
-        LOSS_X_JS,
-        rounds,
-        seconds,
-    )
+    bare = partial(bare_steps_per_second, DiffusionConfig(), 3.0)
+    r = page_vs_bare(browser, server.url + URL, bare, LOSS_X_JS, rounds, seconds)
     print(describe("diffusion browser", r))
     return {"diffusion_throughput_ratio": r["ratio"], "diffusion_refresh_hz": r["refresh_hz"]}
 

@@ -25,6 +25,7 @@ import math
 import sys
 import time
 from dataclasses import replace
+from functools import partial
 
 import _path  # noqa: F401 (first: puts the repository root on sys.path)
 import torch
@@ -175,15 +176,8 @@ def bench_vae_in_browser(browser, server, rounds: int = 6, seconds: float = 4.0)
     loop run in this process, and chart refreshes/s (bench/live_rate.py). Browser, server and bare
     loop share the machine. The result is the median of the rounds' ratios; every round is
     printed."""
-    config = PRESETS["default"]
-    r = page_vs_bare(
-        browser,
-        server.url + "/live_vae",
-        lambda: bare_steps_per_second(config, 3.0),
-        LOSS_CHART_X_JS,
-        rounds,
-        seconds,
-    )
+    bare = partial(bare_steps_per_second, PRESETS["default"], 3.0)
+    r = page_vs_bare(browser, server.url + "/live_vae", bare, LOSS_CHART_X_JS, rounds, seconds)
     print(describe("browser", r))
     return {"vae_throughput_ratio": r["ratio"], "chart_refresh_hz": r["refresh_hz"]}
 
