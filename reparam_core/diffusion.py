@@ -131,7 +131,7 @@ class Schedule:
 
 def schedule(name: str = "cosine", T: int = 100) -> Schedule:
     """The noise schedule `name` (one of SCHEDULES) with T steps (T_MIN ≤ T ≤ T_MAX)."""
-    choice("schedule", name, SCHEDULES)
+    choice("schedule name", name, SCHEDULES)
     T = whole("T", T, T_MIN, T_MAX)
     return _schedule(name, T)
 

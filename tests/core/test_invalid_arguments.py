@@ -13,7 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reparam_core import checks, discrete, estimators, expr, implicit, toy_data, transforms
+from reparam_core import (
+    checks,
+    diffusion,
+    discrete,
+    estimators,
+    expr,
+    implicit,
+    toy_data,
+    transforms,
+)
 from reparam_core import functions as F
 
 NOT_NUMBERS = ["1.0", None, True, [1.0], {"x": 1}, 1 + 2j]
@@ -48,6 +57,10 @@ KNOWN_CHOICES = {
     *discrete.METHODS,
     *discrete.SHAPE_NAMES,
     *transforms.NONLINEAR,
+    *diffusion.SCHEDULES,
+    "eps",
+    "x0",
+    "v",  # the diffusion network's parameterizations
 }
 
 
@@ -61,6 +74,12 @@ def _vae_train():
     from reparam_core import vae_train
 
     return vae_train
+
+
+def _diffusion_train():
+    from reparam_core import diffusion_train
+
+    return diffusion_train
 
 
 SQUARE = F.get("square", 1.0)
@@ -202,6 +221,54 @@ CALLS = [
         lambda **kw: _vae_train().TrainConfig(**kw).validate(),
         {"dataset": "moons", "lr": 0.005, "batch_size": 64, "beta": 1.0, "seed": 0},
         {"dataset": "choice", "lr": "positive", "batch_size": "count", "seed": "seed"},
+    ),
+    (
+        "diffusion.schedule",
+        diffusion.schedule,
+        {"name": "cosine", "T": 100},
+        {"name": "choice", "T": "count"},
+    ),
+    (
+        "diffusion.forward_sample",
+        diffusion.forward_sample,
+        {"x0": np.zeros((3, 2)), "t": 5, "sched": diffusion.schedule("cosine", 10), "seed": 0},
+        {"seed": "seed"},
+    ),
+    (
+        "diffusion.noised_log_prob",
+        diffusion.noised_log_prob,
+        {"name": "moons", "x": np.zeros((3, 2)), "alpha_bar": 0.5, "noise": 0.1},
+        {"name": "choice", "alpha_bar": "real", "noise": "optional_real"},
+    ),
+    (
+        "diffusion.noised_score",
+        diffusion.noised_score,
+        {"name": "8gaussians", "x": np.zeros((3, 2)), "alpha_bar": 0.5},
+        {"name": "choice", "alpha_bar": "real"},
+    ),
+    (
+        "diffusion_train.DiffusionConfig",
+        lambda **kw: _diffusion_train().DiffusionConfig(**kw).validate(),
+        {
+            "dataset": "moons",
+            "schedule": "cosine",
+            "T": 100,
+            "parameterization": "v",
+            "width": 64,
+            "lr": 0.002,
+            "batch_size": 128,
+            "seed": 0,
+        },
+        {
+            "dataset": "choice",
+            "schedule": "choice",
+            "T": "count",
+            "parameterization": "choice",
+            "width": "count",
+            "lr": "positive",
+            "batch_size": "count",
+            "seed": "seed",
+        },
     ),
     (
         "toy_data.ceiling",
