@@ -45,6 +45,7 @@ from tests.support.browser import (
     PAGES,
     StreamlitServer,
     launch_chromium,
+    wait_for_app,
     wait_idle,
 )
 
@@ -230,7 +231,7 @@ def bench_a11y(browser, app: StreamlitServer) -> dict:
             pg = context.new_page()
             for name, path in PAGES.items():
                 pg.goto(f"{app.url}/{path}")
-                wait_idle(pg)
+                wait_for_app(pg)  # as tests/browser/test_a11y.py waits
                 found = serious_violations(pg)
                 violations += len(found)
                 for line in found:
